@@ -1,0 +1,48 @@
+# pg_migrate: PGXS build of the extension, plus convenience targets.
+#   make && make install         build and install the extension (install needs root)
+#   make installcheck            pg_regress + isolation tests against the server in PG*
+#   make test                    everything, on a throwaway cluster (installs what it needs)
+#   make demo                    the seed scenario on a throwaway cluster
+#   make cli                     build/pgmig and its unit tests (CMake)
+#   make bench                   benchmarks (results in docs/benchmarks.md)
+#   make format                  clang-format the C++ sources
+
+MODULE_big   = pg_migrate
+MODULEDIR    = extension
+EXT_VERSIONS = 0.1.0
+DATA         = extension/pg_migrate.control \
+               $(foreach v,$(EXT_VERSIONS),extension/sql/pg_migrate--$(v).sql) \
+               $(wildcard extension/sql/pg_migrate--*--*.sql)
+
+SRCS = $(wildcard extension/src/*.cpp) $(wildcard extension/src/pg/*.cpp)
+OBJS = $(SRCS:.cpp=.o)
+
+REGRESS      = register execute verify rollback timeouts status security logs
+REGRESS_OPTS = --inputdir=. --dbname=pg_migrate_regress
+ISOLATION      = concurrent_execute lock_retry
+ISOLATION_OPTS = --inputdir=test/isolation --dbname=pg_migrate_isolation
+
+PG_CPPFLAGS = -I$(srcdir)/extension/src
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers -fno-omit-frame-pointer
+SHLIB_LINK  += -lstdc++ -lcrypto
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+# clang builds the JIT bitcode with its own flags (C++14 by default): keep it in step.
+BITCODE_CXXFLAGS += -std=c++17 -Wno-register
+endif
+
+.PHONY: test demo cli bench format
+test:
+	bash test/run_tests.sh
+demo:
+	bash test/demo.sh
+cli:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2
+bench:
+	bash bench/run.sh
+format:
+	clang-format -i extension/src/*.cpp extension/src/*.hpp extension/src/pg/*.cpp extension/src/pg/*.hpp \
+	    $(wildcard cli/src/*.cpp cli/src/*.hpp cli/src/*/*.cpp cli/src/*/*.hpp cli/test/*.cpp)

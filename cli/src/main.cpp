@@ -1,0 +1,94 @@
+// pgmig: assembles the command line, dispatches, and turns every outcome into one message
+// and one documented exit code. Commands hold the work; main holds none.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "connection_options.hpp"
+#include "exit_code.hpp"
+#include "version.hpp"
+
+namespace pgmig {
+namespace {
+
+constexpr std::string_view kDescription =
+    "pgmig - the companion CLI of the pg_migrate PostgreSQL extension.\n"
+    "\n"
+    "It drives pg_migrate from a folder of migration files\n"
+    "(<version>_<name>.up.sql, .down.sql, optional .verify.sql) and makes checksummed,\n"
+    "encrypted backups of PostgreSQL and DynamoDB tables to a local folder or S3.\n"
+    "\n"
+    "This release carries only the shared options; the commands (apply and roll back\n"
+    "migrations, status and drift, seed data, backup and restore) arrive in later releases.\n";
+
+constexpr std::string_view kFooter =
+    "Connection:\n"
+    "  --db takes a libpq conninfo (\"host=db1 dbname=app user=deploy\") or a URL\n"
+    "  (\"postgresql://deploy@db1:5432/app\"). Without --db, pgmig uses DATABASE_URL;\n"
+    "  without that, libpq's own environment (PGHOST, PGPORT, PGDATABASE, PGUSER,\n"
+    "  PGPASSWORD, PGSERVICE, ...) and ~/.pgpass apply.\n"
+    "\n"
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  the command failed (database, file or network error); see the message\n"
+    "  2  usage error: the command line is wrong; nothing was done\n"
+    "  3  refused by a safety check; nothing was changed\n";
+
+void print_error(std::string_view message) {
+    std::cerr << "pgmig: error: " << message << "\n";
+}
+
+void add_connection_options(CLI::App &app, ConnectionOptions &connection) {
+    app.add_option("--db", connection.db,
+                   "Database to work on: libpq conninfo or postgresql:// URL")
+        ->type_name("CONNINFO|URL")
+        ->envname("DATABASE_URL");
+}
+
+int run(CLI::App &app, int argc, char **argv) {
+    ConnectionOptions connection;
+    app.description(std::string(kDescription));
+    app.footer(std::string(kFooter));
+    app.set_version_flag("--version", std::string("pgmig ") + kVersion);
+    add_connection_options(app, connection);
+
+    app.parse(argc, argv);
+
+    if (app.get_subcommands().empty())
+        throw UsageError(
+            "no command given, and this release has no commands yet; "
+            "run pgmig --help to see what it offers");
+    return static_cast<int>(ExitCode::kOk);
+}
+
+}  // namespace
+}  // namespace pgmig
+
+int main(int argc, char **argv) {
+    using pgmig::ExitCode;
+    CLI::App app{"", "pgmig"};
+    try {
+        return pgmig::run(app, argc, argv);
+    } catch (const CLI::Success &e) {
+        return app.exit(e);  // --help or --version: printed to stdout
+    } catch (const CLI::ParseError &e) {
+        pgmig::print_error(e.what());
+        std::cerr << "Run pgmig --help for usage.\n";
+        return static_cast<int>(ExitCode::kUsageError);
+    } catch (const pgmig::UsageError &e) {
+        pgmig::print_error(e.what());
+        return static_cast<int>(ExitCode::kUsageError);
+    } catch (const pgmig::RefusedBySafetyCheck &e) {
+        pgmig::print_error(e.what());
+        return static_cast<int>(ExitCode::kRefusedBySafetyCheck);
+    } catch (const std::exception &e) {
+        pgmig::print_error(e.what());
+        return static_cast<int>(ExitCode::kFailed);
+    } catch (...) {
+        pgmig::print_error("unexpected failure of an unknown kind");
+        return static_cast<int>(ExitCode::kFailed);
+    }
+}

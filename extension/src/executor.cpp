@@ -1,0 +1,458 @@
+// migrate_execute() and migrate_rollback(): run migration scripts, each in its own
+// subtransaction, with lock timeouts and retries, and record every attempt.
+#include "config.hpp"
+#include "execution_log.hpp"
+#include "migration_lock.hpp"
+#include "migration_version.hpp"
+#include "pg/arguments.hpp"
+#include "pg/error.hpp"
+#include "pg/result_rows.hpp"
+#include "pg/session_limits.hpp"
+#include "pg/spi.hpp"
+#include "pg/subtransaction.hpp"
+#include "registry.hpp"
+#include "retry_policy.hpp"
+
+#include <chrono>
+#include <random>
+
+namespace pgm {
+
+namespace {
+
+enum class Operation { Execute, Rollback };
+
+struct Migration {
+    std::string version, name, up_sql, options, checksum, no_transaction_reason;
+    std::optional<std::string> down_sql, verify_sql;
+    bool requires_no_transaction = false;
+    bool down_requires_no_transaction = false;
+};
+
+constexpr const char *kMigrationColumns =
+    "SELECT version, name, up_sql, down_sql, verify_sql, options::text, checksum, "
+    "       requires_no_transaction, coalesce(no_transaction_reason, ''), "
+    "       down_requires_no_transaction "
+    "  FROM pg_migrate.migration ";
+
+std::vector<Migration> load_migrations(const std::string &where, const std::vector<pg::Value> &args) {
+    const std::string sql = kMigrationColumns + where;
+    auto result = pg::query(sql.c_str(), args);
+    std::vector<Migration> out;
+    for (const auto &r : result.rows) {
+        Migration m;
+        m.version = r[0].value_or("");
+        m.name = r[1].value_or("");
+        m.up_sql = r[2].value_or("");
+        m.down_sql = r[3];
+        m.verify_sql = r[4];
+        m.options = r[5].value_or("{}");
+        m.checksum = r[6].value_or("");
+        m.requires_no_transaction = r[7].value_or("f") == "t";
+        m.no_transaction_reason = r[8].value_or("");
+        m.down_requires_no_transaction = r[9].value_or("f") == "t";
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+std::string label(const Migration &m) { return m.version + " (" + m.name + ")"; }
+
+pg::Row result_row(const Migration &m, const std::string &status, std::optional<double> ms,
+                   const std::string &message) {
+    return {m.version, m.name, status,
+            ms ? pg::Value(format_duration_ms(*ms)) : std::nullopt,
+            message.empty() ? pg::Value() : pg::Value(message), m.checksum};
+}
+
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
+        .count();
+}
+
+ScriptFailure failure_from(const pg::PgError &e, const char *phase, const ScriptAnalysis &script,
+                           int statement_index, int statement_timeout_ms, bool timer_fired) {
+    ErrorData *ed = e.edata();
+    ScriptFailure f;
+    f.sqlstate = e.sqlstate();
+    f.message = ed->message ? ed->message : "";
+    f.detail = ed->detail ? ed->detail : "";
+    f.hint = ed->hint ? ed->hint : "";
+    f.context = ed->context ? ed->context : "";
+    f.phase = phase;
+    if (timer_fired && f.detail.empty())
+        f.detail = "pg_migrate.statement_timeout is " + std::to_string(statement_timeout_ms) + " ms";
+    if (statement_index >= 0 && statement_index < static_cast<int>(script.statements.size())) {
+        const pg::ParsedStatement &s = script.statements[statement_index];
+        f.statement = pg::display_text(s);
+        f.statement_number = statement_index + 1;
+        f.statement_position = s.text_position;
+        // SPI reports positions in the statement it ran as internalpos (with the statement
+        // as internalquery); positions inside functions it called are not ours to map.
+        int pos = ed->cursorpos;
+        if (pos <= 0 && ed->internalpos > 0 && ed->internalquery != nullptr &&
+            s.text == ed->internalquery)
+            pos = ed->internalpos;
+        if (pos > 0) f.error_position = s.char_position + pos - 1;
+    }
+    return f;
+}
+
+// One attempt: the script (and the verify script) in a fresh subtransaction. Returns the
+// failure, with the subtransaction rolled back, or nothing when it committed. A cancel that
+// is not our own statement timeout is re-thrown: the user asked to stop everything.
+std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
+                                          const MigrationLimits &limits) {
+    const bool execute = op == Operation::Execute;
+    const char *main_phase = execute ? "up" : "down";
+    const ScriptAnalysis main = analyze_script(execute ? m.up_sql : *m.down_sql, main_phase, m.version);
+    std::optional<ScriptAnalysis> verify;
+    if (execute && m.verify_sql) verify = analyze_script(*m.verify_sql, "verify", m.version);
+
+    const char *phase = main_phase;
+    const ScriptAnalysis *script = &main;
+    int index = -1;
+    bool timer_fired = false;
+    std::optional<ScriptFailure> verify_failure;
+
+    pg::Subtransaction sub;
+    try {
+        pg::ScopedLockTimeout lock_timeout(limits.lock_timeout_ms);
+        for (int pass = 0; pass < (verify ? 2 : 1) && !verify_failure; ++pass) {
+            if (pass == 1) {
+                phase = "verify";
+                script = &*verify;
+            }
+            for (index = 0; index < static_cast<int>(script->statements.size()); ++index) {
+                pg::StatementTimer timer(limits.statement_timeout_ms);
+                pg::StatementOutcome outcome;
+                try {
+                    outcome = pg::run_user_statement(script->statements[index].text);
+                } catch (const pg::PgError &) {
+                    timer_fired = timer.fired();
+                    throw;
+                }
+                timer.disarm();
+                if (pass == 1 && outcome.returned_false) {
+                    const pg::ParsedStatement &s = script->statements[index];
+                    ScriptFailure f;
+                    f.sqlstate = "P0004";
+                    f.message = "verify script of migration " + label(m) + " returned false";
+                    f.detail = "Statement " + std::to_string(index + 1) +
+                               " returned false or NULL in its first (boolean) column.";
+                    f.hint = "The migration was rolled back; fix the migration or the "
+                             "verify script and run migrate_execute() again.";
+                    f.phase = "verify";
+                    f.statement = pg::display_text(s);
+                    f.statement_number = index + 1;
+                    f.statement_position = s.text_position;
+                    verify_failure = std::move(f);
+                    break;
+                }
+            }
+        }
+        if (verify_failure) {
+            sub.rollback();
+            return verify_failure;
+        }
+        lock_timeout.restore();
+        sub.commit();
+        return std::nullopt;
+    } catch (const pg::PgError &e) {
+        ScriptFailure f =
+            failure_from(e, phase, *script, index, limits.statement_timeout_ms, timer_fired);
+        sub.rollback();
+        if (f.sqlstate == "57014" && !timer_fired) throw;
+        return f;
+    }
+}
+
+struct Outcome {
+    bool ok = false;
+    std::optional<ScriptFailure> failure;
+    double duration_ms = 0;
+};
+
+std::mt19937_64 &jitter_source() {
+    static std::mt19937_64 rng{std::random_device{}()};
+    return rng;
+}
+
+Outcome run_with_retries(const Migration &m, Operation op, bool atomic,
+                         std::vector<ExecutionRecord> &log) {
+    const MigrationLimits limits = limits_from_options(m.options);
+    const RetryPolicy policy{limits.lock_retries, config::retry_delay_ms,
+                             config::retry_max_delay_ms};
+    const auto total_start = std::chrono::steady_clock::now();
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    for (int attempt = 1;; ++attempt) {
+        ExecutionRecord rec;
+        rec.version = m.version;
+        rec.name = m.name;
+        rec.operation = op == Operation::Execute ? "execute" : "rollback";
+        rec.attempt = attempt;
+        rec.atomic = atomic;
+        rec.checksum = m.checksum;
+        rec.lock_timeout_ms = limits.lock_timeout_ms;
+        rec.started_at = pg::now();
+        const auto start = std::chrono::steady_clock::now();
+        std::optional<ScriptFailure> failure = attempt_once(m, op, limits);
+        rec.duration_ms = elapsed_ms(start);
+        rec.finished_at = pg::now();
+        rec.phase = failure ? failure->phase : (op == Operation::Execute ? "up" : "down");
+        if (!failure) {
+            rec.status = "succeeded";
+            if (op == Operation::Rollback) {
+                rec.rollback_reason = "requested";
+                rec.note = "down script ran";
+            }
+            log.push_back(rec);
+            return {true, std::nullopt, elapsed_ms(total_start)};
+        }
+        if (may_retry(policy, attempt, failure->sqlstate)) {
+            const int delay = backoff_delay_ms(policy, attempt, unit(jitter_source()));
+            std::string retry_note = "attempt " + std::to_string(attempt) + " of " +
+                                     std::to_string(policy.max_retries + 1) + "; retrying in " +
+                                     std::to_string(delay) + " ms";
+            failure->detail = failure->detail.empty() ? retry_note : failure->detail + "; " + retry_note;
+            rec.status = "retrying";
+            rec.failure = failure;
+            log.push_back(rec);
+            pg::sleep_ms(delay);
+            continue;
+        }
+        rec.status = "failed";
+        rec.failure = failure;
+        if (op == Operation::Execute) rec.rollback_reason = "failure";
+        log.push_back(rec);
+        return {false, failure, elapsed_ms(total_start)};
+    }
+}
+
+std::string failure_summary(const ScriptFailure &f) {
+    std::string s = f.sqlstate + ": " + f.message;
+    if (f.statement_number)
+        s += " (" + f.phase + " statement " + std::to_string(*f.statement_number) + ")";
+    return s;
+}
+
+void require_read_committed(const char *function) {
+    if (pg::at_read_committed()) return;
+    throw pg::UserError(
+        "25000", std::string(function) + " must run at the READ COMMITTED isolation level",
+        "At REPEATABLE READ or SERIALIZABLE the transaction snapshot predates the migration "
+        "lock, so a migration a concurrent session just applied would look pending.",
+        "Call it outside an explicit transaction, or after BEGIN ISOLATION LEVEL READ COMMITTED.");
+}
+
+void require_registered_target(const std::string &target, bool allow_zero) {
+    if (auto problem = version_problem(target))
+        throw pg::UserError("22023", "invalid target version: " + *problem);
+    if (allow_zero && target.find_first_not_of('0') == std::string::npos) return;
+    auto r = pg::query("SELECT 1 FROM pg_migrate.migration WHERE version_order = $1::numeric",
+                       {target});
+    if (r.rows.empty())
+        throw pg::UserError("22023", "target version " + target + " is not registered", "",
+                            allow_zero ? "migrate_status() lists the registered versions; "
+                                         "target '0' reverts every applied migration."
+                                       : "migrate_status() lists the registered versions.");
+}
+
+void write_log(long run_id, const std::vector<ExecutionRecord> &records) {
+    if (records.empty()) return;
+    ExecutionLog log(run_id);
+    for (const auto &r : records) log.write(r);
+}
+
+Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
+    const auto target = pg::text_arg(fcinfo, 0);
+    const bool dry_run = pg::bool_arg(fcinfo, 1).value_or(false);
+    const bool atomic = pg::bool_arg(fcinfo, 2).value_or(false);
+    if (!dry_run) require_read_committed("migrate_execute()");
+
+    pg::spi_connect();
+    if (!dry_run) acquire_migration_lock();  // then read the pending set: it is now stable
+    if (target) require_registered_target(*target, false);
+    const std::vector<Migration> plan = load_migrations(
+        "WHERE state <> 'applied' AND ($1::numeric IS NULL OR version_order <= $1::numeric) "
+        "ORDER BY version_order",
+        {target});
+
+    std::vector<pg::Row> rows;
+    if (dry_run) {
+        for (const auto &m : plan) {
+            if (m.requires_no_transaction) {
+                rows.push_back(result_row(m, "refused", std::nullopt,
+                                          "cannot run in a transaction: " +
+                                              m.no_transaction_reason + "; apply it with pgmig up"));
+                continue;
+            }
+            const size_t n = analyze_script(m.up_sql, "up", m.version).statements.size();
+            rows.push_back(result_row(m, "would_apply", std::nullopt,
+                                      std::to_string(n) + (n == 1 ? " statement" : " statements") +
+                                          (m.verify_sql ? ", then the verify script" : "")));
+        }
+        pg::spi_finish();
+        pg::return_rows(fcinfo, rows);
+        return (Datum)0;
+    }
+
+    for (size_t i = 0; i < plan.size(); ++i) {
+        if (!plan[i].requires_no_transaction) continue;
+        throw pg::UserError(
+            "25001", "migration " + label(plan[i]) + " cannot run inside a transaction",
+            plan[i].no_transaction_reason + ". Nothing was applied.",
+            i > 0 ? "Apply it with `pgmig up`, which runs such migrations outside a transaction, "
+                    "or apply the migrations before it with migrate_execute(target => '" +
+                        plan[i - 1].version + "')."
+                  : "Apply it with `pgmig up`, which runs such migrations outside a transaction.");
+    }
+
+    const long run_id = next_run_id();
+    std::vector<ExecutionRecord> records;
+    pg::PreparedQuery mark_applied(
+        "UPDATE pg_migrate.migration SET state = 'applied', applied_at = pg_catalog.now(), "
+        "  applied_by = session_user, applied_checksum = checksum, "
+        "  duration_ms = $2::numeric, last_error = NULL WHERE version = $1",
+        2);
+    std::optional<pg::Subtransaction> batch;
+    if (atomic) batch.emplace();
+
+    std::vector<size_t> applied;
+    std::optional<size_t> failed_at;
+    std::optional<ScriptFailure> failure;
+    for (size_t i = 0; i < plan.size(); ++i) {
+        Outcome o = run_with_retries(plan[i], Operation::Execute, atomic, records);
+        if (!o.ok) {
+            failed_at = i;
+            failure = o.failure;
+            rows.push_back(result_row(plan[i], "failed", o.duration_ms, failure_summary(*failure)));
+            break;
+        }
+        mark_applied.run({plan[i].version, format_duration_ms(o.duration_ms)});
+        applied.push_back(i);
+        rows.push_back(result_row(plan[i], "applied", o.duration_ms, ""));
+    }
+    if (batch) {
+        if (failed_at)
+            batch->rollback();
+        else
+            batch->commit();
+    }
+    if (failed_at) {
+        const Migration &bad = plan[*failed_at];
+        pg::query("UPDATE pg_migrate.migration SET state = 'failed', last_error = $2 "
+                  "WHERE version = $1",
+                  {bad.version, failure_summary(*failure)});
+        if (atomic) {
+            const std::string why =
+                "undone: migration " + label(bad) + " failed in the same atomic batch";
+            for (size_t i : applied) {
+                ExecutionRecord rec;
+                rec.version = plan[i].version;
+                rec.name = plan[i].name;
+                rec.operation = "execute";
+                rec.status = "rolled_back";
+                rec.atomic = true;
+                rec.checksum = plan[i].checksum;
+                rec.started_at = rec.finished_at = pg::now();
+                rec.note = why;
+                rec.rollback_reason = "atomic_batch";
+                records.push_back(rec);
+                rows[i][2] = std::string("rolled_back");
+                rows[i][4] = why;
+            }
+        }
+        for (size_t i = *failed_at + 1; i < plan.size(); ++i)
+            rows.push_back(result_row(plan[i], "skipped", std::nullopt,
+                                      "not attempted: migration " + bad.version + " failed"));
+    }
+    write_log(run_id, records);
+    pg::spi_finish();
+    pg::return_rows(fcinfo, rows);
+    return (Datum)0;
+}
+
+Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
+    const auto target = pg::text_arg(fcinfo, 0);
+    const bool dry_run = pg::bool_arg(fcinfo, 1).value_or(false);
+    if (!dry_run) require_read_committed("migrate_rollback()");
+
+    pg::spi_connect();
+    if (!dry_run) acquire_migration_lock();
+    if (target) require_registered_target(*target, true);
+    const std::vector<Migration> plan =
+        target ? load_migrations("WHERE state = 'applied' AND version_order > $1::numeric "
+                                 "ORDER BY version_order DESC",
+                                 {target})
+               : load_migrations("WHERE state = 'applied' ORDER BY version_order DESC LIMIT 1", {});
+
+    std::vector<pg::Row> rows;
+    std::string missing_down, needs_cli;
+    for (const auto &m : plan) {
+        if (!m.down_sql) missing_down += (missing_down.empty() ? "" : ", ") + label(m);
+        else if (m.down_requires_no_transaction) needs_cli += (needs_cli.empty() ? "" : ", ") + label(m);
+    }
+    if (dry_run) {
+        for (const auto &m : plan) {
+            if (!m.down_sql)
+                rows.push_back(result_row(m, "refused", std::nullopt, "no down script"));
+            else if (m.down_requires_no_transaction)
+                rows.push_back(result_row(m, "refused", std::nullopt,
+                                          "the down script cannot run in a transaction; use pgmig down"));
+            else
+                rows.push_back(result_row(m, "would_roll_back", std::nullopt, ""));
+        }
+        pg::spi_finish();
+        pg::return_rows(fcinfo, rows);
+        return (Datum)0;
+    }
+    if (!missing_down.empty())
+        throw pg::UserError("55000", "cannot roll back: no down script for " + missing_down,
+                            "Nothing was rolled back.",
+                            "Register the migration again with a down_sql, or roll back to a "
+                            "later target.");
+    if (!needs_cli.empty())
+        throw pg::UserError("25001", "cannot roll back inside a transaction: the down script of " +
+                                         needs_cli + " cannot run inside a transaction block",
+                            "Nothing was rolled back.", "Use `pgmig down`, which runs it outside a transaction.");
+
+    const long run_id = next_run_id();
+    std::vector<ExecutionRecord> records;
+    for (size_t i = 0; i < plan.size(); ++i) {
+        Outcome o = run_with_retries(plan[i], Operation::Rollback, false, records);
+        if (!o.ok) {
+            rows.push_back(result_row(plan[i], "failed", o.duration_ms, failure_summary(*o.failure)));
+            pg::query("UPDATE pg_migrate.migration SET last_error = $2 WHERE version = $1",
+                      {plan[i].version, "rollback failed: " + failure_summary(*o.failure)});
+            for (size_t j = i + 1; j < plan.size(); ++j)
+                rows.push_back(result_row(plan[j], "skipped", std::nullopt,
+                                          "not attempted: rollback of " + plan[i].version + " failed"));
+            break;
+        }
+        pg::query("UPDATE pg_migrate.migration SET state = 'rolled_back', applied_at = NULL, "
+                  "  applied_by = NULL, applied_checksum = NULL, duration_ms = NULL, "
+                  "  last_error = NULL WHERE version = $1",
+                  {plan[i].version});
+        rows.push_back(result_row(plan[i], "rolled_back", o.duration_ms, ""));
+    }
+    write_log(run_id, records);
+    pg::spi_finish();
+    pg::return_rows(fcinfo, rows);
+    return (Datum)0;
+}
+
+}  // namespace
+
+}  // namespace pgm
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgm_migrate_execute);
+Datum pgm_migrate_execute(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::migrate_execute_impl);
+}
+PG_FUNCTION_INFO_V1(pgm_migrate_rollback);
+Datum pgm_migrate_rollback(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::migrate_rollback_impl);
+}
+}

@@ -1,0 +1,68 @@
+#include "pg/error.hpp"
+
+#include <cstring>
+
+namespace pgm::pg {
+
+const char *PgError::what() const noexcept {
+    return edata_ != nullptr && edata_->message != nullptr ? edata_->message
+                                                            : "PostgreSQL error";
+}
+
+std::string sqlstate_string(int sqlerrcode) { return unpack_sql_state(sqlerrcode); }
+
+std::string PgError::sqlstate() const {
+    return edata_ != nullptr ? sqlstate_string(edata_->sqlerrcode) : "XX000";
+}
+
+void rethrow_in_postgres(const PgError &error) { ReThrowError(error.edata()); }
+
+namespace {
+
+// Copy for use after the catch scope; never ereports (returns a fixed text on OOM).
+const char *copy_no_throw(const char *text) {
+    if (text == nullptr || *text == '\0') return nullptr;
+    size_t n = strlen(text) + 1;
+    char *copy = static_cast<char *>(
+        MemoryContextAllocExtended(ErrorContext, n, MCXT_ALLOC_NO_OOM));
+    if (copy == nullptr) return "out of memory while reporting an error";
+    memcpy(copy, text, n);
+    return copy;
+}
+
+int errcode_from(const std::string &sqlstate) {
+    if (sqlstate.size() != 5) return ERRCODE_INTERNAL_ERROR;
+    return MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4]);
+}
+
+}  // namespace
+
+Datum call_cpp(FunctionCallInfo fcinfo, Datum (*impl)(FunctionCallInfo)) {
+    ErrorData *pg_error = nullptr;
+    int code = ERRCODE_INTERNAL_ERROR;
+    const char *message = nullptr;
+    const char *detail = nullptr;
+    const char *hint = nullptr;
+    try {
+        return impl(fcinfo);
+    } catch (const PgError &e) {
+        pg_error = e.edata();
+    } catch (const UserError &e) {
+        code = errcode_from(e.sqlstate());
+        message = copy_no_throw(e.what());
+        detail = copy_no_throw(e.detail().c_str());
+        hint = copy_no_throw(e.hint().c_str());
+    } catch (const std::exception &e) {
+        message = copy_no_throw(e.what());
+    } catch (...) {
+        message = "unexpected C++ exception in pg_migrate";
+    }
+    // Only here, with every C++ scope left, may PostgreSQL longjmp.
+    if (pg_error != nullptr) ReThrowError(pg_error);
+    ereport(ERROR, (errcode(code), errmsg_internal("%s", message ? message : "pg_migrate error"),
+                    detail ? errdetail_internal("%s", detail) : 0,
+                    hint ? errhint("%s", hint) : 0));
+    pg_unreachable();
+}
+
+}  // namespace pgm::pg

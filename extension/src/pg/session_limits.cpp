@@ -1,0 +1,110 @@
+#include "pg/session_limits.hpp"
+
+#include "pg/error.hpp"
+
+namespace pgm::pg {
+
+ScopedLockTimeout::ScopedLockTimeout(int lock_timeout_ms) {
+    char value[32];
+    snprintf(value, sizeof value, "%dms", lock_timeout_ms < 0 ? 0 : lock_timeout_ms);
+    int level = -1;
+    guarded([&level, &value] {
+        level = NewGUCNestLevel();
+        (void)set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
+                                GUC_ACTION_SAVE, true, 0, false);
+    });
+    nest_level_ = level;
+}
+
+void ScopedLockTimeout::restore() {
+    if (nest_level_ < 0) return;
+    int level = nest_level_;
+    nest_level_ = -1;
+    guarded([level] { AtEOXact_GUC(true, level); });
+}
+
+StatementTimer::StatementTimer(int timeout_ms) {
+    if (timeout_ms <= 0) return;
+    bool outer_active = false;
+    TimestampTz outer_finish = 0, finish = 0;
+    guarded([&outer_active, &outer_finish, &finish, timeout_ms] {
+        outer_active = get_timeout_active(STATEMENT_TIMEOUT);
+        if (outer_active) outer_finish = get_timeout_finish_time(STATEMENT_TIMEOUT);
+        finish = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+        if (!outer_active || finish < outer_finish) enable_timeout_at(STATEMENT_TIMEOUT, finish);
+    });
+    outer_active_ = outer_active;
+    outer_finish_ = outer_finish;
+    finish_ = finish;
+    armed_ = true;
+}
+
+void StatementTimer::disarm() {
+    if (!armed_) return;
+    armed_ = false;
+    bool outer_active = outer_active_;
+    TimestampTz outer_finish = outer_finish_;
+    guarded([outer_active, outer_finish] {
+        // The caller's own timer is re-armed unless its time has already come (then it has
+        // fired, or its cancel is already pending).
+        if (outer_active && outer_finish > GetCurrentTimestamp())
+            enable_timeout_at(STATEMENT_TIMEOUT, outer_finish);
+        else
+            disable_timeout(STATEMENT_TIMEOUT, false);
+    });
+}
+
+StatementTimer::~StatementTimer() {
+    try {
+        disarm();
+    } catch (...) {
+    }
+}
+
+bool StatementTimer::fired() const {
+    if (finish_ == 0) return false;
+    TimestampTz finish = finish_;
+    bool passed = false;
+    guarded([&passed, finish] { passed = GetCurrentTimestamp() >= finish; });
+    return passed;
+}
+
+void sleep_ms(int ms) {
+    if (ms <= 0) return;
+    guarded([ms] {
+        TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+        for (;;) {
+            CHECK_FOR_INTERRUPTS();
+            long left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+            if (left <= 0) break;
+            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left,
+                            PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+        }
+    });
+}
+
+int parse_duration_ms(const std::string &text, const char *what) {
+    const char *value = text.c_str();
+    int result = 0;
+    bool ok = false;
+    const char *hint = nullptr;
+    guarded([&] { ok = parse_int(value, &result, GUC_UNIT_MS, &hint); });
+    if (!ok || result < 0)
+        throw UserError("22023", std::string("invalid ") + what + ": \"" + text + "\"",
+                        hint ? hint : "",
+                        "Use a number of milliseconds or a duration such as '500ms', '2s' or '1min'.");
+    return result;
+}
+
+bool at_read_committed() { return !IsolationUsesXactSnapshot(); }
+
+TimestampTz now() { return GetCurrentTimestamp(); }
+
+std::string format_timestamp(TimestampTz ts) {
+    const char *s = nullptr;
+    guarded([&s, ts] { s = timestamptz_to_str(ts); });
+    return s;
+}
+
+}  // namespace pgm::pg

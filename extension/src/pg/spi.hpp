@@ -1,0 +1,46 @@
+// SPI access for pg_migrate's own queries (always parameterized, never pasted identifiers)
+// and for running the statements of a user's migration script.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgm::pg {
+
+using Value = std::optional<std::string>;  // text form; nullopt is SQL NULL
+using Row = std::vector<Value>;
+
+struct QueryResult {
+    std::vector<Row> rows;
+    uint64 processed = 0;
+};
+
+void spi_connect();
+void spi_finish();
+
+// Runs one of our own queries; every parameter is passed as text ($1::type in the SQL).
+QueryResult query(const char *sql, const std::vector<Value> &args = {});
+
+// A query prepared once and run many times (log inserts in a long migration run).
+class PreparedQuery {
+public:
+    PreparedQuery(const char *sql, int nargs);
+    QueryResult run(const std::vector<Value> &args) const;
+
+private:
+    SPIPlanPtr plan_ = nullptr;
+    int nargs_;
+};
+
+struct StatementOutcome {
+    uint64 processed = 0;
+    bool returned_false = false;  // first column boolean and some row false or NULL
+};
+
+// Runs one statement of a user's script, as the caller. PostgreSQL errors surface as PgError.
+StatementOutcome run_user_statement(const std::string &sql);
+
+}  // namespace pgm::pg

@@ -1,0 +1,26 @@
+// Splits a script into statements with PostgreSQL's own raw parser, and recognizes the
+// statements that cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM...).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pgm::pg {
+
+struct ParsedStatement {
+    std::string text;          // exactly the bytes the parser assigned to the statement
+    int byte_offset = 0;       // where text starts in the script
+    int char_position = 1;     // the same, as a 1-based character position (as errors report)
+    int text_position = 1;     // character position of the statement proper, after leading
+                               // whitespace and comment lines
+    std::string command;       // command tag, e.g. "CREATE INDEX"
+    std::string no_transaction_reason;  // empty unless the statement needs no transaction
+};
+
+// Throws PgError (SQLSTATE 42601 with a position) when the script does not parse.
+std::vector<ParsedStatement> parse_script(const std::string &script);
+
+// The statement's text without leading whitespace and comment-only lines, for messages.
+std::string display_text(const ParsedStatement &statement, size_t max_length = 2000);
+
+}  // namespace pgm::pg

@@ -1,0 +1,312 @@
+// migrate_register(), migrate_checksum(), migrate_statements().
+#include "registry.hpp"
+
+#include "checksum.hpp"
+#include "config.hpp"
+#include "migration_lock.hpp"
+#include "migration_version.hpp"
+#include "pg/arguments.hpp"
+#include "pg/error.hpp"
+#include "pg/result_rows.hpp"
+#include "pg/session_limits.hpp"
+#include "pg/spi.hpp"
+#include "script_directives.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace pgm {
+
+namespace {
+
+// 1-based line of a 1-based character position in a script.
+int line_of_char_position(const std::string &script, int char_pos) {
+    int line = 1, chars = 0;
+    for (size_t i = 0; i < script.size(); ++i) {
+        if ((static_cast<unsigned char>(script[i]) & 0xC0) != 0x80) ++chars;
+        if (chars >= char_pos) break;
+        if (script[i] == '\n') ++line;
+    }
+    return line;
+}
+
+bool only_blank(const std::string &s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+}
+
+struct Options {
+    std::optional<bool> no_transaction;
+    std::optional<int> lock_timeout_ms;
+    std::optional<int> statement_timeout_ms;
+    std::optional<int> lock_retries;
+
+    std::string to_json() const {
+        std::string out = "{";
+        auto add = [&out](const char *key, const std::string &value) {
+            if (out.size() > 1) out += ", ";
+            out += "\"" + std::string(key) + "\": " + value;
+        };
+        if (lock_retries) add("lock_retries", std::to_string(*lock_retries));
+        if (lock_timeout_ms) add("lock_timeout", std::to_string(*lock_timeout_ms));
+        if (no_transaction) add("no_transaction", *no_transaction ? "true" : "false");
+        if (statement_timeout_ms) add("statement_timeout", std::to_string(*statement_timeout_ms));
+        return out + "}";
+    }
+};
+
+constexpr const char *kOptionsHint =
+    "Accepted options: {\"no_transaction\": true, \"lock_timeout\": \"5s\", "
+    "\"statement_timeout\": \"10min\", \"lock_retries\": 10}.";
+
+// Validates the options object with PostgreSQL's JSON functions and normalizes durations to
+// milliseconds, so that equal options always compare equal.
+Options parse_options(const std::optional<std::string> &json) {
+    Options o;
+    if (!json) return o;
+    auto kind = pg::query("SELECT pg_catalog.jsonb_typeof($1::jsonb)", {*json});
+    if (kind.rows.at(0).at(0).value_or("") != "object")
+        throw pg::UserError("22023", "options must be a JSON object", "got: " + *json,
+                            kOptionsHint);
+    auto entries = pg::query(
+        "SELECT key, pg_catalog.jsonb_typeof(value), value #>> '{}' "
+        "FROM pg_catalog.jsonb_each($1::jsonb) ORDER BY key",
+        {*json});
+    for (const auto &row : entries.rows) {
+        const std::string key = row[0].value_or("");
+        const std::string type = row[1].value_or("");
+        const std::string value = row[2].value_or("");
+        auto bad = [&](const char *expected) {
+            return pg::UserError("22023",
+                                 "option \"" + key + "\" must be " + expected + ", got " + type + " " + value,
+                                 "", kOptionsHint);
+        };
+        if (key == "no_transaction") {
+            if (type != "boolean") throw bad("a boolean");
+            o.no_transaction = value == "true";
+        } else if (key == "lock_timeout" || key == "statement_timeout") {
+            if (type != "string" && type != "number") throw bad("a duration such as \"5s\"");
+            int ms = pg::parse_duration_ms(value, ("option " + key).c_str());
+            (key == "lock_timeout" ? o.lock_timeout_ms : o.statement_timeout_ms) = ms;
+        } else if (key == "lock_retries") {
+            if (type != "number" || value.find_first_not_of("0123456789") != std::string::npos ||
+                value.size() > 4)
+                throw bad("a whole number between 0 and 1000");
+            o.lock_retries = std::stoi(value);
+            if (*o.lock_retries > 1000) throw bad("a whole number between 0 and 1000");
+        } else {
+            throw pg::UserError("22023", "unknown option \"" + key + "\"", "", kOptionsHint);
+        }
+    }
+    return o;
+}
+
+std::string reason_for(const ScriptAnalysis &up, const std::vector<ScriptDirective> &directives,
+                       const Options &options) {
+    if (!up.no_transaction_reason.empty()) return up.no_transaction_reason;
+    if (has_directive(directives, "no-transaction"))
+        return "the up script has the -- pgmig:no-transaction directive";
+    if (options.no_transaction.value_or(false)) return "option no_transaction is true";
+    return "";
+}
+
+Datum migrate_register_impl(FunctionCallInfo fcinfo) {
+    auto version = pg::text_arg(fcinfo, 0);
+    auto name = pg::text_arg(fcinfo, 1);
+    auto up_sql = pg::text_arg(fcinfo, 2);
+    auto down_sql = pg::text_arg(fcinfo, 3);
+    auto verify_sql = pg::text_arg(fcinfo, 4);
+    auto options_json = pg::jsonb_arg_as_text(fcinfo, 5);
+
+    if (!version || !name || !up_sql)
+        throw pg::UserError("22004", "version, name and up_sql must not be NULL",
+                            "", "Call migrate_register('20261122120000', 'add_roles', 'ALTER TABLE ...');");
+    if (auto problem = version_problem(*version))
+        throw pg::UserError("22023", "invalid migration version: " + *problem, "",
+                            "Versions are digits only, usually a UTC timestamp such as "
+                            "20261122093000 (pgmig new creates one).");
+    if (only_blank(*name) || name->size() > 200)
+        throw pg::UserError("22023", "invalid migration name \"" + *name + "\"",
+                            "A name is 1 to 200 characters and not only spaces.");
+
+    ScriptAnalysis up = analyze_script(*up_sql, "up", *version);
+    if (up.statements.empty())
+        throw pg::UserError("22023", "up script of migration " + *version + " is empty",
+                            "It contains no SQL statement, only whitespace or comments.",
+                            "A migration must change something; pass the SQL to apply as up_sql.");
+    ScriptAnalysis down;
+    if (down_sql) {
+        down = analyze_script(*down_sql, "down", *version);
+        if (down.statements.empty())
+            throw pg::UserError("22023", "down script of migration " + *version + " is empty",
+                                "", "Pass NULL as down_sql when the migration cannot be reverted.");
+    }
+    if (verify_sql) {
+        ScriptAnalysis verify = analyze_script(*verify_sql, "verify", *version);
+        if (verify.statements.empty())
+            throw pg::UserError("22023", "verify script of migration " + *version + " is empty",
+                                "", "Pass NULL as verify_sql when there is nothing to verify.");
+        if (!verify.no_transaction_reason.empty())
+            throw pg::UserError("25001", "verify script of migration " + *version +
+                                             " cannot run inside a transaction",
+                                verify.no_transaction_reason,
+                                "A verify script runs in the migration's subtransaction; use "
+                                "queries that return true when the migration is correct.");
+    }
+    pg::spi_connect();
+    Options options = parse_options(options_json);
+    pg::spi_finish();
+    const std::string options_norm = options.to_json();
+    const std::string reason = reason_for(up, parse_directives(*up_sql), options);
+    const bool down_no_tx = down_sql && (!down.no_transaction_reason.empty() ||
+                                         has_directive(parse_directives(*down_sql), "no-transaction"));
+    const std::string checksum = script_checksum(*up_sql);
+    const std::string nstatements = std::to_string(up.statements.size());
+
+    pg::spi_connect();
+    acquire_migration_lock();
+    auto existing = pg::query(
+        "SELECT version, name, checksum, state, down_sql IS NOT DISTINCT FROM $2 "
+        "       AND verify_sql IS NOT DISTINCT FROM $3 AND options = $4::jsonb "
+        "  FROM pg_migrate.migration WHERE version_order = $1::numeric",
+        {*version, down_sql, verify_sql, options_norm});
+
+    std::string result;
+    if (existing.rows.empty()) {
+        pg::query(
+            "INSERT INTO pg_migrate.migration (version, name, up_sql, down_sql, verify_sql, "
+            "  options, checksum, statement_count, requires_no_transaction, "
+            "  no_transaction_reason, down_requires_no_transaction) "
+            "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::int, $9::bool, $10, $11::bool)",
+            {*version, *name, *up_sql, down_sql, verify_sql, options_norm, checksum, nstatements,
+             std::string(reason.empty() ? "false" : "true"),
+             reason.empty() ? pg::Value() : pg::Value(reason),
+             std::string(down_no_tx ? "true" : "false")});
+        result = "registered";
+    } else {
+        const pg::Row &row = existing.rows[0];
+        const std::string old_version = row[0].value_or("");
+        const std::string old_name = row[1].value_or("");
+        const std::string old_checksum = row[2].value_or("");
+        const std::string state = row[3].value_or("");
+        const bool rest_same = row[4].value_or("f") == "t";
+        if (old_version != *version)
+            throw pg::UserError("23505",
+                                "version " + *version + " is the same number as registered version " +
+                                    old_version + " (\"" + old_name + "\")",
+                                "Versions are compared as numbers, so leading zeros do not make "
+                                "a new version.",
+                                "Give the new migration a higher version (pgmig new uses a UTC "
+                                "timestamp).");
+        if (old_name != *name)
+            throw pg::UserError("23505",
+                                "version " + *version + " is already registered as migration \"" +
+                                    old_name + "\"",
+                                "Each version belongs to exactly one migration; \"" + *name +
+                                    "\" would be a second one.",
+                                "Give \"" + *name + "\" its own version, or register it under the "
+                                "name \"" + old_name + "\" to update that migration.");
+        if (old_checksum != checksum && state == "applied")
+            throw pg::UserError(
+                "55000",
+                "migration " + *version + " (" + *name +
+                    ") is already applied and its up script has changed",
+                "applied checksum: " + old_checksum + "; new checksum: " + checksum,
+                "Applied migrations are immutable: write a new migration for the change, or "
+                "revert this one first with migrate_rollback().");
+        if (old_checksum == checksum && rest_same) {
+            result = "unchanged";
+        } else {
+            pg::query(
+                "UPDATE pg_migrate.migration SET up_sql = $2, down_sql = $3, verify_sql = $4, "
+                "  options = $5::jsonb, checksum = $6, statement_count = $7::int, "
+                "  requires_no_transaction = $8::bool, no_transaction_reason = $9, "
+                "  down_requires_no_transaction = $10::bool, updated_at = pg_catalog.now() "
+                "WHERE version = $1",
+                {*version, *up_sql, down_sql, verify_sql, options_norm, checksum, nstatements,
+                 std::string(reason.empty() ? "false" : "true"),
+                 reason.empty() ? pg::Value() : pg::Value(reason),
+                 std::string(down_no_tx ? "true" : "false")});
+            result = "updated";
+        }
+    }
+    pg::spi_finish();
+    return pg::text_datum(result);
+}
+
+Datum migrate_checksum_impl(FunctionCallInfo fcinfo) {
+    return pg::text_datum(script_checksum(*pg::text_arg(fcinfo, 0)));
+}
+
+Datum migrate_statements_impl(FunctionCallInfo fcinfo) {
+    const std::string script = *pg::text_arg(fcinfo, 0);
+    auto statements = pg::parse_script(script);
+    std::vector<pg::Row> rows;
+    int n = 0;
+    for (const auto &s : statements) {
+        rows.push_back({std::to_string(++n), pg::display_text(s, SIZE_MAX),
+                        std::to_string(s.text_position), s.command,
+                        std::string(s.no_transaction_reason.empty() ? "f" : "t"),
+                        s.no_transaction_reason.empty() ? pg::Value()
+                                                        : pg::Value(s.no_transaction_reason)});
+    }
+    pg::return_rows(fcinfo, rows);
+    return (Datum)0;
+}
+
+}  // namespace
+
+ScriptAnalysis analyze_script(const std::string &script, const char *role,
+                              const std::string &version) {
+    ScriptAnalysis a;
+    try {
+        a.statements = pg::parse_script(script);
+    } catch (const pg::PgError &e) {
+        const int pos = e.edata()->cursorpos;
+        std::string where = pos > 0 ? "at character " + std::to_string(pos) + " (line " +
+                                          std::to_string(line_of_char_position(script, pos)) + ")"
+                                    : "";
+        throw pg::UserError(e.sqlstate(),
+                            std::string(role) + " script of migration " + version +
+                                " does not parse: " + e.what(),
+                            where, "Check the script with psql, or with migrate_statements(sql).");
+    }
+    for (size_t i = 0; i < a.statements.size(); ++i) {
+        const auto &s = a.statements[i];
+        if (!s.no_transaction_reason.empty()) {
+            a.no_transaction_reason = "statement " + std::to_string(i + 1) + " (" + s.command +
+                                      "): " + s.no_transaction_reason;
+            break;
+        }
+    }
+    return a;
+}
+
+MigrationLimits limits_from_options(const std::string &json) {
+    MigrationLimits l{config::lock_timeout_ms, config::statement_timeout_ms, config::lock_retries};
+    auto r = pg::query(
+        "SELECT ($1::jsonb ->> 'lock_timeout')::int, ($1::jsonb ->> 'statement_timeout')::int, "
+        "       ($1::jsonb ->> 'lock_retries')::int",
+        {json});
+    const pg::Row &row = r.rows.at(0);
+    if (row[0]) l.lock_timeout_ms = std::stoi(*row[0]);
+    if (row[1]) l.statement_timeout_ms = std::stoi(*row[1]);
+    if (row[2]) l.lock_retries = std::stoi(*row[2]);
+    return l;
+}
+
+}  // namespace pgm
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgm_migrate_register);
+Datum pgm_migrate_register(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::migrate_register_impl);
+}
+PG_FUNCTION_INFO_V1(pgm_migrate_checksum);
+Datum pgm_migrate_checksum(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::migrate_checksum_impl);
+}
+PG_FUNCTION_INFO_V1(pgm_migrate_statements);
+Datum pgm_migrate_statements(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::migrate_statements_impl);
+}
+}

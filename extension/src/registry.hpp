@@ -1,0 +1,31 @@
+// The migration registry: what migrate_register() stores, and the script analysis shared
+// with the executor.
+#pragma once
+
+#include "pg/statement_parser.hpp"
+
+#include <string>
+#include <vector>
+
+namespace pgm {
+
+struct ScriptAnalysis {
+    std::vector<pg::ParsedStatement> statements;
+    std::string no_transaction_reason;  // empty when the script can run in a transaction
+};
+
+// Parses a script. `role` ("up", "down", "verify") and `version` name it in errors: a syntax
+// error becomes SQLSTATE 42601 with the line and character of the problem.
+ScriptAnalysis analyze_script(const std::string &script, const char *role,
+                              const std::string &version);
+
+// Per-migration limits from the register options, falling back to the GUCs.
+struct MigrationLimits {
+    int lock_timeout_ms;
+    int statement_timeout_ms;
+    int lock_retries;
+};
+
+MigrationLimits limits_from_options(const std::string &normalized_options_json);
+
+}  // namespace pgm

@@ -1,0 +1,18 @@
+# Installs the Debian packages the build and tests need (only the missing ones).
+# Sourced by run_tests.sh, demo.sh and bench/run.sh.
+PGMIG_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 libpq-dev libcli11-dev libzstd-dev
+  libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libgtest-dev cmake g++ make clang-14"
+
+install_dependencies() {
+    local missing=()
+    for p in $PGMIG_APT_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "missing packages: ${missing[*]} (run as root, or install them first)" >&2
+        return 1
+    fi
+    echo "installing: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
