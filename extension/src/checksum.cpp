@@ -38,6 +38,8 @@ std::string sha256_hex(std::string_view bytes) {
     return hex;
 }
 
-std::string script_checksum(std::string_view script) { return sha256_hex(normalize_script(script)); }
+std::string script_checksum(std::string_view script) {
+    return sha256_hex(normalize_script(script));
+}
 
 }  // namespace pgm

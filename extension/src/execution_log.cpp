@@ -29,7 +29,9 @@ pg::Value opt_int(const std::optional<int> &v) {
     return v ? pg::Value(std::to_string(*v)) : std::nullopt;
 }
 
-pg::Value opt_text(const std::string &s) { return s.empty() ? pg::Value() : pg::Value(s); }
+pg::Value opt_text(const std::string &s) {
+    return s.empty() ? pg::Value() : pg::Value(s);
+}
 
 }  // namespace
 
@@ -53,17 +55,31 @@ void ExecutionLog::write(const ExecutionRecord &r) {
     const ScriptFailure empty;
     const ScriptFailure &f = r.failure ? *r.failure : empty;
     const std::string message = r.failure ? f.message : r.note;
-    auto inserted = insert_execution_.run({
-        run_id_, r.version, r.name, r.operation, r.status, std::to_string(r.attempt),
-        std::string(r.atomic ? "true" : "false"), opt_text(r.phase),
-        pg::format_timestamp(r.started_at), pg::format_timestamp(r.finished_at),
-        format_duration_ms(r.duration_ms), opt_text(r.checksum), opt_text(f.sqlstate),
-        opt_text(message), opt_text(f.detail), opt_text(f.hint), opt_text(f.context),
-        opt_text(f.statement), opt_int(f.statement_number), opt_int(f.statement_position),
-        opt_int(f.error_position), std::to_string(r.lock_timeout_ms)});
+    auto inserted = insert_execution_.run({run_id_,
+                                           r.version,
+                                           r.name,
+                                           r.operation,
+                                           r.status,
+                                           std::to_string(r.attempt),
+                                           std::string(r.atomic ? "true" : "false"),
+                                           opt_text(r.phase),
+                                           pg::format_timestamp(r.started_at),
+                                           pg::format_timestamp(r.finished_at),
+                                           format_duration_ms(r.duration_ms),
+                                           opt_text(r.checksum),
+                                           opt_text(f.sqlstate),
+                                           opt_text(message),
+                                           opt_text(f.detail),
+                                           opt_text(f.hint),
+                                           opt_text(f.context),
+                                           opt_text(f.statement),
+                                           opt_int(f.statement_number),
+                                           opt_int(f.statement_position),
+                                           opt_int(f.error_position),
+                                           std::to_string(r.lock_timeout_ms)});
     if (!r.rollback_reason) return;
-    insert_rollback_.run({run_id_, inserted.rows.at(0).at(0), r.version, r.name,
-                          *r.rollback_reason, opt_text(f.sqlstate), opt_text(message)});
+    insert_rollback_.run({run_id_, inserted.rows.at(0).at(0), r.version, r.name, *r.rollback_reason,
+                          opt_text(f.sqlstate), opt_text(message)});
 }
 
 }  // namespace pgm

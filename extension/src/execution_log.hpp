@@ -35,11 +35,11 @@ struct ExecutionRecord {
 };
 
 class ExecutionLog {
-public:
+  public:
     explicit ExecutionLog(long run_id);
     void write(const ExecutionRecord &record);
 
-private:
+  private:
     std::string run_id_;
     pg::PreparedQuery insert_execution_;
     pg::PreparedQuery insert_rollback_;

@@ -35,7 +35,8 @@ constexpr const char *kMigrationColumns =
     "       down_requires_no_transaction "
     "  FROM pg_migrate.migration ";
 
-std::vector<Migration> load_migrations(const std::string &where, const std::vector<pg::Value> &args) {
+std::vector<Migration> load_migrations(const std::string &where,
+                                       const std::vector<pg::Value> &args) {
     const std::string sql = kMigrationColumns + where;
     auto result = pg::query(sql.c_str(), args);
     std::vector<Migration> out;
@@ -56,13 +57,18 @@ std::vector<Migration> load_migrations(const std::string &where, const std::vect
     return out;
 }
 
-std::string label(const Migration &m) { return m.version + " (" + m.name + ")"; }
+std::string label(const Migration &m) {
+    return m.version + " (" + m.name + ")";
+}
 
 pg::Row result_row(const Migration &m, const std::string &status, std::optional<double> ms,
                    const std::string &message) {
-    return {m.version, m.name, status,
+    return {m.version,
+            m.name,
+            status,
             ms ? pg::Value(format_duration_ms(*ms)) : std::nullopt,
-            message.empty() ? pg::Value() : pg::Value(message), m.checksum};
+            message.empty() ? pg::Value() : pg::Value(message),
+            m.checksum};
 }
 
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
@@ -81,7 +87,8 @@ ScriptFailure failure_from(const pg::PgError &e, const char *phase, const Script
     f.context = ed->context ? ed->context : "";
     f.phase = phase;
     if (timer_fired && f.detail.empty())
-        f.detail = "pg_migrate.statement_timeout is " + std::to_string(statement_timeout_ms) + " ms";
+        f.detail =
+            "pg_migrate.statement_timeout is " + std::to_string(statement_timeout_ms) + " ms";
     if (statement_index >= 0 && statement_index < static_cast<int>(script.statements.size())) {
         const pg::ParsedStatement &s = script.statements[statement_index];
         f.statement = pg::display_text(s);
@@ -105,7 +112,8 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
                                           const MigrationLimits &limits) {
     const bool execute = op == Operation::Execute;
     const char *main_phase = execute ? "up" : "down";
-    const ScriptAnalysis main = analyze_script(execute ? m.up_sql : *m.down_sql, main_phase, m.version);
+    const ScriptAnalysis main =
+        analyze_script(execute ? m.up_sql : *m.down_sql, main_phase, m.version);
     std::optional<ScriptAnalysis> verify;
     if (execute && m.verify_sql) verify = analyze_script(*m.verify_sql, "verify", m.version);
 
@@ -140,8 +148,9 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
                     f.message = "verify script of migration " + label(m) + " returned false";
                     f.detail = "Statement " + std::to_string(index + 1) +
                                " returned false or NULL in its first (boolean) column.";
-                    f.hint = "The migration was rolled back; fix the migration or the "
-                             "verify script and run migrate_execute() again.";
+                    f.hint =
+                        "The migration was rolled back; fix the migration or the "
+                        "verify script and run migrate_execute() again.";
                     f.phase = "verify";
                     f.statement = pg::display_text(s);
                     f.statement_number = index + 1;
@@ -214,7 +223,8 @@ Outcome run_with_retries(const Migration &m, Operation op, bool atomic,
             std::string retry_note = "attempt " + std::to_string(attempt) + " of " +
                                      std::to_string(policy.max_retries + 1) + "; retrying in " +
                                      std::to_string(delay) + " ms";
-            failure->detail = failure->detail.empty() ? retry_note : failure->detail + "; " + retry_note;
+            failure->detail =
+                failure->detail.empty() ? retry_note : failure->detail + "; " + retry_note;
             rec.status = "retrying";
             rec.failure = failure;
             log.push_back(rec);
@@ -249,8 +259,8 @@ void require_registered_target(const std::string &target, bool allow_zero) {
     if (auto problem = version_problem(target))
         throw pg::UserError("22023", "invalid target version: " + *problem);
     if (allow_zero && target.find_first_not_of('0') == std::string::npos) return;
-    auto r = pg::query("SELECT 1 FROM pg_migrate.migration WHERE version_order = $1::numeric",
-                       {target});
+    auto r =
+        pg::query("SELECT 1 FROM pg_migrate.migration WHERE version_order = $1::numeric", {target});
     if (r.rows.empty())
         throw pg::UserError("22023", "target version " + target + " is not registered", "",
                             allow_zero ? "migrate_status() lists the registered versions; "
@@ -282,9 +292,10 @@ Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
     if (dry_run) {
         for (const auto &m : plan) {
             if (m.requires_no_transaction) {
-                rows.push_back(result_row(m, "refused", std::nullopt,
-                                          "cannot run in a transaction: " +
-                                              m.no_transaction_reason + "; apply it with pgmig up"));
+                rows.push_back(
+                    result_row(m, "refused", std::nullopt,
+                               "cannot run in a transaction: " + m.no_transaction_reason +
+                                   "; apply it with pgmig up"));
                 continue;
             }
             const size_t n = analyze_script(m.up_sql, "up", m.version).statements.size();
@@ -341,9 +352,10 @@ Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
     }
     if (failed_at) {
         const Migration &bad = plan[*failed_at];
-        pg::query("UPDATE pg_migrate.migration SET state = 'failed', last_error = $2 "
-                  "WHERE version = $1",
-                  {bad.version, failure_summary(*failure)});
+        pg::query(
+            "UPDATE pg_migrate.migration SET state = 'failed', last_error = $2 "
+            "WHERE version = $1",
+            {bad.version, failure_summary(*failure)});
         if (atomic) {
             const std::string why =
                 "undone: migration " + label(bad) + " failed in the same atomic batch";
@@ -382,24 +394,28 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
     if (!dry_run) acquire_migration_lock();
     if (target) require_registered_target(*target, true);
     const std::vector<Migration> plan =
-        target ? load_migrations("WHERE state = 'applied' AND version_order > $1::numeric "
-                                 "ORDER BY version_order DESC",
-                                 {target})
+        target ? load_migrations(
+                     "WHERE state = 'applied' AND version_order > $1::numeric "
+                     "ORDER BY version_order DESC",
+                     {target})
                : load_migrations("WHERE state = 'applied' ORDER BY version_order DESC LIMIT 1", {});
 
     std::vector<pg::Row> rows;
     std::string missing_down, needs_cli;
     for (const auto &m : plan) {
-        if (!m.down_sql) missing_down += (missing_down.empty() ? "" : ", ") + label(m);
-        else if (m.down_requires_no_transaction) needs_cli += (needs_cli.empty() ? "" : ", ") + label(m);
+        if (!m.down_sql)
+            missing_down += (missing_down.empty() ? "" : ", ") + label(m);
+        else if (m.down_requires_no_transaction)
+            needs_cli += (needs_cli.empty() ? "" : ", ") + label(m);
     }
     if (dry_run) {
         for (const auto &m : plan) {
             if (!m.down_sql)
                 rows.push_back(result_row(m, "refused", std::nullopt, "no down script"));
             else if (m.down_requires_no_transaction)
-                rows.push_back(result_row(m, "refused", std::nullopt,
-                                          "the down script cannot run in a transaction; use pgmig down"));
+                rows.push_back(
+                    result_row(m, "refused", std::nullopt,
+                               "the down script cannot run in a transaction; use pgmig down"));
             else
                 rows.push_back(result_row(m, "would_roll_back", std::nullopt, ""));
         }
@@ -413,27 +429,32 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
                             "Register the migration again with a down_sql, or roll back to a "
                             "later target.");
     if (!needs_cli.empty())
-        throw pg::UserError("25001", "cannot roll back inside a transaction: the down script of " +
-                                         needs_cli + " cannot run inside a transaction block",
-                            "Nothing was rolled back.", "Use `pgmig down`, which runs it outside a transaction.");
+        throw pg::UserError("25001",
+                            "cannot roll back inside a transaction: the down script of " +
+                                needs_cli + " cannot run inside a transaction block",
+                            "Nothing was rolled back.",
+                            "Use `pgmig down`, which runs it outside a transaction.");
 
     const long run_id = next_run_id();
     std::vector<ExecutionRecord> records;
     for (size_t i = 0; i < plan.size(); ++i) {
         Outcome o = run_with_retries(plan[i], Operation::Rollback, false, records);
         if (!o.ok) {
-            rows.push_back(result_row(plan[i], "failed", o.duration_ms, failure_summary(*o.failure)));
+            rows.push_back(
+                result_row(plan[i], "failed", o.duration_ms, failure_summary(*o.failure)));
             pg::query("UPDATE pg_migrate.migration SET last_error = $2 WHERE version = $1",
                       {plan[i].version, "rollback failed: " + failure_summary(*o.failure)});
             for (size_t j = i + 1; j < plan.size(); ++j)
-                rows.push_back(result_row(plan[j], "skipped", std::nullopt,
-                                          "not attempted: rollback of " + plan[i].version + " failed"));
+                rows.push_back(
+                    result_row(plan[j], "skipped", std::nullopt,
+                               "not attempted: rollback of " + plan[i].version + " failed"));
             break;
         }
-        pg::query("UPDATE pg_migrate.migration SET state = 'rolled_back', applied_at = NULL, "
-                  "  applied_by = NULL, applied_checksum = NULL, duration_ms = NULL, "
-                  "  last_error = NULL WHERE version = $1",
-                  {plan[i].version});
+        pg::query(
+            "UPDATE pg_migrate.migration SET state = 'rolled_back', applied_at = NULL, "
+            "  applied_by = NULL, applied_checksum = NULL, duration_ms = NULL, "
+            "  last_error = NULL WHERE version = $1",
+            {plan[i].version});
         rows.push_back(result_row(plan[i], "rolled_back", o.duration_ms, ""));
     }
     write_log(run_id, records);

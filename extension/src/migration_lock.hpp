@@ -5,8 +5,8 @@
 
 namespace pgm {
 
-constexpr int kMigrationLockClassId = 1885826409;  // 'pgmi'
-constexpr int kMigrationLockObjectId = 1735549300; // 'grat'
+constexpr int kMigrationLockClassId = 1885826409;   // 'pgmi'
+constexpr int kMigrationLockObjectId = 1735549300;  // 'grat'
 
 // Waits for the lock (the caller's lock_timeout / statement_timeout still apply).
 void acquire_migration_lock();

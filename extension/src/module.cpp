@@ -19,12 +19,10 @@ void _PG_init(void);
 void _PG_init(void) {
     using namespace pgm::config;
     DefineCustomIntVariable(
-        "pg_migrate.lock_timeout",
-        "lock_timeout applied to every statement of a migration.",
+        "pg_migrate.lock_timeout", "lock_timeout applied to every statement of a migration.",
         "A migration that cannot get a lock in time is rolled back and retried, so it never "
         "queues other sessions behind it for long. 0 disables the timeout.",
-        &lock_timeout_ms, 1000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
-        nullptr);
+        &lock_timeout_ms, 1000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "pg_migrate.lock_retries",
         "How many times a migration that hit lock_timeout (or a deadlock) is retried.",
@@ -34,8 +32,8 @@ void _PG_init(void) {
     DefineCustomIntVariable("pg_migrate.statement_timeout",
                             "statement_timeout applied to every statement of a migration.",
                             "0 means no limit (beyond the caller's own statement_timeout).",
-                            &statement_timeout_ms, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS,
-                            nullptr, nullptr, nullptr);
+                            &statement_timeout_ms, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr,
+                            nullptr, nullptr);
     DefineCustomIntVariable("pg_migrate.retry_delay",
                             "Base delay before the first lock retry; doubles on each retry.",
                             nullptr, &retry_delay_ms, 100, 0, 3600000, PGC_USERSET, GUC_UNIT_MS,

@@ -31,7 +31,8 @@ int line_of_char_position(const std::string &script, int char_pos) {
 }
 
 bool only_blank(const std::string &s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
 }
 
 struct Options {
@@ -76,9 +77,10 @@ Options parse_options(const std::optional<std::string> &json) {
         const std::string type = row[1].value_or("");
         const std::string value = row[2].value_or("");
         auto bad = [&](const char *expected) {
-            return pg::UserError("22023",
-                                 "option \"" + key + "\" must be " + expected + ", got " + type + " " + value,
-                                 "", kOptionsHint);
+            return pg::UserError(
+                "22023",
+                "option \"" + key + "\" must be " + expected + ", got " + type + " " + value, "",
+                kOptionsHint);
         };
         if (key == "no_transaction") {
             if (type != "boolean") throw bad("a boolean");
@@ -118,8 +120,9 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
     auto options_json = pg::jsonb_arg_as_text(fcinfo, 5);
 
     if (!version || !name || !up_sql)
-        throw pg::UserError("22004", "version, name and up_sql must not be NULL",
-                            "", "Call migrate_register('20261122120000', 'add_roles', 'ALTER TABLE ...');");
+        throw pg::UserError(
+            "22004", "version, name and up_sql must not be NULL", "",
+            "Call migrate_register('20261122120000', 'add_roles', 'ALTER TABLE ...');");
     if (auto problem = version_problem(*version))
         throw pg::UserError("22023", "invalid migration version: " + *problem, "",
                             "Versions are digits only, usually a UTC timestamp such as "
@@ -137,28 +140,30 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
     if (down_sql) {
         down = analyze_script(*down_sql, "down", *version);
         if (down.statements.empty())
-            throw pg::UserError("22023", "down script of migration " + *version + " is empty",
-                                "", "Pass NULL as down_sql when the migration cannot be reverted.");
+            throw pg::UserError("22023", "down script of migration " + *version + " is empty", "",
+                                "Pass NULL as down_sql when the migration cannot be reverted.");
     }
     if (verify_sql) {
         ScriptAnalysis verify = analyze_script(*verify_sql, "verify", *version);
         if (verify.statements.empty())
-            throw pg::UserError("22023", "verify script of migration " + *version + " is empty",
-                                "", "Pass NULL as verify_sql when there is nothing to verify.");
+            throw pg::UserError("22023", "verify script of migration " + *version + " is empty", "",
+                                "Pass NULL as verify_sql when there is nothing to verify.");
         if (!verify.no_transaction_reason.empty())
-            throw pg::UserError("25001", "verify script of migration " + *version +
-                                             " cannot run inside a transaction",
-                                verify.no_transaction_reason,
-                                "A verify script runs in the migration's subtransaction; use "
-                                "queries that return true when the migration is correct.");
+            throw pg::UserError(
+                "25001",
+                "verify script of migration " + *version + " cannot run inside a transaction",
+                verify.no_transaction_reason,
+                "A verify script runs in the migration's subtransaction; use "
+                "queries that return true when the migration is correct.");
     }
     pg::spi_connect();
     Options options = parse_options(options_json);
     pg::spi_finish();
     const std::string options_norm = options.to_json();
     const std::string reason = reason_for(up, parse_directives(*up_sql), options);
-    const bool down_no_tx = down_sql && (!down.no_transaction_reason.empty() ||
-                                         has_directive(parse_directives(*down_sql), "no-transaction"));
+    const bool down_no_tx =
+        down_sql && (!down.no_transaction_reason.empty() ||
+                     has_directive(parse_directives(*down_sql), "no-transaction"));
     const std::string checksum = script_checksum(*up_sql);
     const std::string nstatements = std::to_string(up.statements.size());
 
@@ -191,20 +196,23 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
         const bool rest_same = row[4].value_or("f") == "t";
         if (old_version != *version)
             throw pg::UserError("23505",
-                                "version " + *version + " is the same number as registered version " +
-                                    old_version + " (\"" + old_name + "\")",
+                                "version " + *version +
+                                    " is the same number as registered version " + old_version +
+                                    " (\"" + old_name + "\")",
                                 "Versions are compared as numbers, so leading zeros do not make "
                                 "a new version.",
                                 "Give the new migration a higher version (pgmig new uses a UTC "
                                 "timestamp).");
         if (old_name != *name)
-            throw pg::UserError("23505",
-                                "version " + *version + " is already registered as migration \"" +
-                                    old_name + "\"",
-                                "Each version belongs to exactly one migration; \"" + *name +
-                                    "\" would be a second one.",
-                                "Give \"" + *name + "\" its own version, or register it under the "
-                                "name \"" + old_name + "\" to update that migration.");
+            throw pg::UserError(
+                "23505",
+                "version " + *version + " is already registered as migration \"" + old_name + "\"",
+                "Each version belongs to exactly one migration; \"" + *name +
+                    "\" would be a second one.",
+                "Give \"" + *name +
+                    "\" its own version, or register it under the "
+                    "name \"" +
+                    old_name + "\" to update that migration.");
         if (old_checksum != checksum && state == "applied")
             throw pg::UserError(
                 "55000",
@@ -243,11 +251,10 @@ Datum migrate_statements_impl(FunctionCallInfo fcinfo) {
     std::vector<pg::Row> rows;
     int n = 0;
     for (const auto &s : statements) {
-        rows.push_back({std::to_string(++n), pg::display_text(s, SIZE_MAX),
-                        std::to_string(s.text_position), s.command,
-                        std::string(s.no_transaction_reason.empty() ? "f" : "t"),
-                        s.no_transaction_reason.empty() ? pg::Value()
-                                                        : pg::Value(s.no_transaction_reason)});
+        rows.push_back(
+            {std::to_string(++n), pg::display_text(s, SIZE_MAX), std::to_string(s.text_position),
+             s.command, std::string(s.no_transaction_reason.empty() ? "f" : "t"),
+             s.no_transaction_reason.empty() ? pg::Value() : pg::Value(s.no_transaction_reason)});
     }
     pg::return_rows(fcinfo, rows);
     return (Datum)0;
@@ -265,10 +272,10 @@ ScriptAnalysis analyze_script(const std::string &script, const char *role,
         std::string where = pos > 0 ? "at character " + std::to_string(pos) + " (line " +
                                           std::to_string(line_of_char_position(script, pos)) + ")"
                                     : "";
-        throw pg::UserError(e.sqlstate(),
-                            std::string(role) + " script of migration " + version +
-                                " does not parse: " + e.what(),
-                            where, "Check the script with psql, or with migrate_statements(sql).");
+        throw pg::UserError(
+            e.sqlstate(),
+            std::string(role) + " script of migration " + version + " does not parse: " + e.what(),
+            where, "Check the script with psql, or with migrate_statements(sql).");
     }
     for (size_t i = 0; i < a.statements.size(); ++i) {
         const auto &s = a.statements[i];

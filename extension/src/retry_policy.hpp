@@ -7,7 +7,7 @@
 namespace pgm {
 
 struct RetryPolicy {
-    int max_retries = 5;    // retries after the first attempt
+    int max_retries = 5;  // retries after the first attempt
     int base_delay_ms = 100;
     int max_delay_ms = 10000;
 };

@@ -5,17 +5,20 @@
 namespace pgm::pg {
 
 const char *PgError::what() const noexcept {
-    return edata_ != nullptr && edata_->message != nullptr ? edata_->message
-                                                            : "PostgreSQL error";
+    return edata_ != nullptr && edata_->message != nullptr ? edata_->message : "PostgreSQL error";
 }
 
-std::string sqlstate_string(int sqlerrcode) { return unpack_sql_state(sqlerrcode); }
+std::string sqlstate_string(int sqlerrcode) {
+    return unpack_sql_state(sqlerrcode);
+}
 
 std::string PgError::sqlstate() const {
     return edata_ != nullptr ? sqlstate_string(edata_->sqlerrcode) : "XX000";
 }
 
-void rethrow_in_postgres(const PgError &error) { ReThrowError(error.edata()); }
+void rethrow_in_postgres(const PgError &error) {
+    ReThrowError(error.edata());
+}
 
 namespace {
 
@@ -23,8 +26,8 @@ namespace {
 const char *copy_no_throw(const char *text) {
     if (text == nullptr || *text == '\0') return nullptr;
     size_t n = strlen(text) + 1;
-    char *copy = static_cast<char *>(
-        MemoryContextAllocExtended(ErrorContext, n, MCXT_ALLOC_NO_OOM));
+    char *copy =
+        static_cast<char *>(MemoryContextAllocExtended(ErrorContext, n, MCXT_ALLOC_NO_OOM));
     if (copy == nullptr) return "out of memory while reporting an error";
     memcpy(copy, text, n);
     return copy;
@@ -60,8 +63,7 @@ Datum call_cpp(FunctionCallInfo fcinfo, Datum (*impl)(FunctionCallInfo)) {
     // Only here, with every C++ scope left, may PostgreSQL longjmp.
     if (pg_error != nullptr) ReThrowError(pg_error);
     ereport(ERROR, (errcode(code), errmsg_internal("%s", message ? message : "pg_migrate error"),
-                    detail ? errdetail_internal("%s", detail) : 0,
-                    hint ? errhint("%s", hint) : 0));
+                    detail ? errdetail_internal("%s", detail) : 0, hint ? errhint("%s", hint) : 0));
     pg_unreachable();
 }
 

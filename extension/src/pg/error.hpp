@@ -16,19 +16,19 @@ namespace pgm::pg {
 // A PostgreSQL ERROR caught by guarded(); the ErrorData is a copy owned by the memory
 // context that was current when guarded() was entered.
 class PgError : public std::exception {
-public:
+  public:
     explicit PgError(ErrorData *edata) : edata_(edata) {}
     const char *what() const noexcept override;
     ErrorData *edata() const { return edata_; }
     std::string sqlstate() const;
 
-private:
+  private:
     ErrorData *edata_;
 };
 
 // An error of our own, with the parts a user needs to act on it.
 class UserError : public std::exception {
-public:
+  public:
     UserError(std::string sqlstate, std::string message, std::string detail = {},
               std::string hint = {})
         : sqlstate_(std::move(sqlstate)),
@@ -40,7 +40,7 @@ public:
     const std::string &detail() const { return detail_; }
     const std::string &hint() const { return hint_; }
 
-private:
+  private:
     std::string sqlstate_, message_, detail_, hint_;
 };
 
@@ -49,9 +49,7 @@ void guarded(Fn &&fn) {
     MemoryContext caller_context = CurrentMemoryContext;
     ErrorData *volatile caught = nullptr;
     PG_TRY();
-    {
-        fn();
-    }
+    { fn(); }
     PG_CATCH();
     {
         MemoryContextSwitchTo(caller_context);

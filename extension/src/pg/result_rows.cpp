@@ -18,8 +18,7 @@ void return_rows(FunctionCallInfo fcinfo, const std::vector<Row> &rows) {
         ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
         AttInMetadata *meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
         for (size_t r = 0; r < nrows; ++r) {
-            HeapTuple tuple =
-                BuildTupleFromCStrings(meta, const_cast<char **>(data + r * ncols));
+            HeapTuple tuple = BuildTupleFromCStrings(meta, const_cast<char **>(data + r * ncols));
             tuplestore_puttuple(rsinfo->setResult, tuple);
             heap_freetuple(tuple);
         }

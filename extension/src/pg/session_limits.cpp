@@ -10,8 +10,8 @@ ScopedLockTimeout::ScopedLockTimeout(int lock_timeout_ms) {
     int level = -1;
     guarded([&level, &value] {
         level = NewGUCNestLevel();
-        (void)set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
-                                GUC_ACTION_SAVE, true, 0, false);
+        (void)set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                                true, 0, false);
     });
     nest_level_ = level;
 }
@@ -91,15 +91,19 @@ int parse_duration_ms(const std::string &text, const char *what) {
     const char *hint = nullptr;
     guarded([&] { ok = parse_int(value, &result, GUC_UNIT_MS, &hint); });
     if (!ok || result < 0)
-        throw UserError("22023", std::string("invalid ") + what + ": \"" + text + "\"",
-                        hint ? hint : "",
-                        "Use a number of milliseconds or a duration such as '500ms', '2s' or '1min'.");
+        throw UserError(
+            "22023", std::string("invalid ") + what + ": \"" + text + "\"", hint ? hint : "",
+            "Use a number of milliseconds or a duration such as '500ms', '2s' or '1min'.");
     return result;
 }
 
-bool at_read_committed() { return !IsolationUsesXactSnapshot(); }
+bool at_read_committed() {
+    return !IsolationUsesXactSnapshot();
+}
 
-TimestampTz now() { return GetCurrentTimestamp(); }
+TimestampTz now() {
+    return GetCurrentTimestamp();
+}
 
 std::string format_timestamp(TimestampTz ts) {
     const char *s = nullptr;

@@ -12,24 +12,24 @@ namespace pgm::pg {
 
 // Sets lock_timeout until restore() (or until the enclosing subtransaction ends).
 class ScopedLockTimeout {
-public:
+  public:
     explicit ScopedLockTimeout(int lock_timeout_ms);
     void restore();
 
-private:
+  private:
     int nest_level_ = -1;
 };
 
 // Arms the statement timeout for one statement; disarm() puts the caller's timer back.
 class StatementTimer {
-public:
+  public:
     explicit StatementTimer(int timeout_ms);
     ~StatementTimer();
     void disarm();
     // Whether a 57014 error just seen was this timer firing (and not a user's cancel).
     bool fired() const;
 
-private:
+  private:
     bool armed_ = false;
     bool outer_active_ = false;
     TimestampTz outer_finish_ = 0;

@@ -140,9 +140,9 @@ StatementOutcome run_user_statement(const std::string &sql) {
                             errhint("pg_migrate runs each migration in its own subtransaction; "
                                     "remove BEGIN/COMMIT/ROLLBACK from the script.")));
         if (rc < 0)
-            ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                            errmsg("statement could not be executed: %s",
-                                   SPI_result_code_string(rc))));
+            ereport(ERROR,
+                    (errcode(ERRCODE_INTERNAL_ERROR),
+                     errmsg("statement could not be executed: %s", SPI_result_code_string(rc))));
     });
     out.processed = processed;
     out.returned_false = returned_false;

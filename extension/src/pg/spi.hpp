@@ -26,11 +26,11 @@ QueryResult query(const char *sql, const std::vector<Value> &args = {});
 
 // A query prepared once and run many times (log inserts in a long migration run).
 class PreparedQuery {
-public:
+  public:
     PreparedQuery(const char *sql, int nargs);
     QueryResult run(const std::vector<Value> &args) const;
 
-private:
+  private:
     SPIPlanPtr plan_ = nullptr;
     int nargs_;
 };

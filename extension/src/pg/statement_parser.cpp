@@ -163,8 +163,8 @@ std::vector<ParsedStatement> parse_script(const std::string &script) {
 
 std::string display_text(const ParsedStatement &statement, size_t max_length) {
     std::string out = statement.text.substr(leading_noise(statement.text));
-    while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\r' ||
-                            out.back() == '\t'))
+    while (!out.empty() &&
+           (out.back() == ' ' || out.back() == '\n' || out.back() == '\r' || out.back() == '\t'))
         out.pop_back();
     if (out.size() > max_length) out = out.substr(0, max_length) + "...";
     return out;

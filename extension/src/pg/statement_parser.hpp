@@ -8,12 +8,12 @@
 namespace pgm::pg {
 
 struct ParsedStatement {
-    std::string text;          // exactly the bytes the parser assigned to the statement
-    int byte_offset = 0;       // where text starts in the script
-    int char_position = 1;     // the same, as a 1-based character position (as errors report)
-    int text_position = 1;     // character position of the statement proper, after leading
-                               // whitespace and comment lines
-    std::string command;       // command tag, e.g. "CREATE INDEX"
+    std::string text;       // exactly the bytes the parser assigned to the statement
+    int byte_offset = 0;    // where text starts in the script
+    int char_position = 1;  // the same, as a 1-based character position (as errors report)
+    int text_position = 1;  // character position of the statement proper, after leading
+                            // whitespace and comment lines
+    std::string command;    // command tag, e.g. "CREATE INDEX"
     std::string no_transaction_reason;  // empty unless the statement needs no transaction
 };
 

@@ -8,7 +8,7 @@
 namespace pgm::pg {
 
 class Subtransaction {
-public:
+  public:
     Subtransaction();
     ~Subtransaction();  // rolls back if neither commit() nor rollback() ran
     Subtransaction(const Subtransaction &) = delete;
@@ -17,7 +17,7 @@ public:
     void commit();
     void rollback();
 
-private:
+  private:
     MemoryContext context_;
     ResourceOwner owner_;
     bool open_ = false;
