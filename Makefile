@@ -4,20 +4,20 @@
 #   make test                    everything, on a throwaway cluster (installs what it needs)
 #   make demo                    the seed scenario on a throwaway cluster
 #   make cli                     build/pgmig and its unit tests (CMake)
-#   make bench                   benchmarks (results in docs/benchmarks.md)
+#   make bench                   benchmarks (prints tables recorded in docs/benchmarks.md)
 #   make format                  clang-format the C++ sources
 
 MODULE_big   = pg_migrate
 MODULEDIR    = extension
-EXT_VERSIONS = 0.1.0
+EXT_VERSIONS = 0.1.0 0.2.0
 DATA         = extension/pg_migrate.control \
-               $(foreach v,$(EXT_VERSIONS),extension/sql/pg_migrate--$(v).sql) \
+               extension/sql/pg_migrate--0.1.0.sql \
                $(wildcard extension/sql/pg_migrate--*--*.sql)
 
 SRCS = $(wildcard extension/src/*.cpp) $(wildcard extension/src/pg/*.cpp)
 OBJS = $(SRCS:.cpp=.o)
 
-REGRESS      = register execute verify rollback timeouts status security logs
+REGRESS      = register execute verify rollback timeouts status security logs snapshot readme_getting_started
 REGRESS_OPTS = --inputdir=. --dbname=pg_migrate_regress
 ISOLATION      = concurrent_execute lock_retry
 ISOLATION_OPTS = --inputdir=test/isolation --dbname=pg_migrate_isolation

@@ -5,6 +5,8 @@
 #      migrate_execute() vs psql -1 -f of the same SQL concatenated (target <= 1.10)
 #   2. 10,000 trivial migrations (CREATE TABLE / COMMENT ON): same comparison (target <= 1.5)
 #   3. migrate_status() with 10,000 applied migrations (target < 100 ms)
+#   4. snapshot_create of a 1M-row, ~300 MB user_profiles vs CREATE TABLE AS SELECT * of the
+#      same table, checksum included (target <= 1.15)
 # Each comparison runs ROUNDS times (default 3) on fresh databases; the medians are reported.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,16 +52,20 @@ compare_round() {
     dropdb --if-exists bench_psql 2>/dev/null; createdb bench_psql
     dropdb --if-exists bench_pgm 2>/dev/null; createdb bench_pgm
     psql -X -q -d bench_pgm -c "CREATE EXTENSION pg_migrate" >/dev/null
+    # A checkpoint before each timed part, so neither side pays for the other's WAL.
+    psql -X -q -d postgres -c CHECKPOINT
     t0=$(now_ms)
     psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_psql -f "$work/$name.sql" >/dev/null
     t1=$(now_ms)
     psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_pgm -f "$work/$name.register.sql" >/dev/null
+    local registered=$(( $(now_ms) - t1 ))
+    psql -X -q -d postgres -c CHECKPOINT
     t2=$(now_ms)
     local applied
     applied=$(psql -X -qtA -v ON_ERROR_STOP=1 -d bench_pgm -c "SELECT count(*) FILTER (WHERE status = 'applied') FROM migrate_execute()")
     t3=$(now_ms)
     [ "$applied" = "$(wc -l <"$work/$name.sql")" ] || { echo "only $applied migrations applied" >&2; exit 1; }
-    echo "$((t1 - t0)) $((t3 - t2)) $((t2 - t1))"
+    echo "$((t1 - t0)) $((t3 - t2)) $registered"
 }
 
 results=()
@@ -88,6 +94,49 @@ status_ms=$(for i in 1 2 3 4 5; do
 done | median)
 echo "migrate_status() with 10000 applied: ${status_ms} ms (target < 100 ms)"
 
+# snapshot_create vs CREATE TABLE AS on a 1M-row user_profiles (~300 MB), alternating order.
+dropdb --if-exists bench_snap 2>/dev/null; createdb bench_snap
+psql -X -q -v ON_ERROR_STOP=1 -d bench_snap >/dev/null <<'SQL'
+CREATE EXTENSION pg_migrate;
+CREATE TABLE user_profiles (
+    id bigserial PRIMARY KEY, email text NOT NULL, role text NOT NULL, display_name text,
+    bio text, created_at timestamptz NOT NULL, updated_at timestamptz, login_count int,
+    preferences jsonb);
+INSERT INTO user_profiles (email, role, display_name, bio, created_at, updated_at, login_count, preferences)
+SELECT 'user' || g || '@example.com', (ARRAY['admin', 'editor', 'viewer', 'guest'])[1 + g % 4],
+       'User Number ' || g, repeat(md5(g::text), 5), now() - g * interval '1 minute', now(), g % 1000,
+       jsonb_build_object('theme', 'dark', 'lang', 'en', 'n', g)
+  FROM generate_series(1, 1000000) g;
+VACUUM ANALYZE user_profiles;
+SQL
+snap_size=$(psql -X -qtA -d bench_snap -c "SELECT pg_size_pretty(pg_table_size('user_profiles'))")
+ctas=()
+snap=()
+for r in $(seq 1 "$ROUNDS"); do
+    for what in ctas snap; do
+        if [ $(( r % 2 )) = 0 ]; then what=$([ "$what" = ctas ] && echo snap || echo ctas); fi
+        t0=$(now_ms)
+        if [ "$what" = ctas ]; then
+            psql -X -q -d bench_snap -c "CREATE TABLE ctas_copy AS SELECT * FROM user_profiles" >/dev/null
+            t1=$(now_ms); ctas+=($((t1 - t0)))
+            psql -X -q -d bench_snap -c "DROP TABLE ctas_copy" >/dev/null
+        else
+            psql -X -q -d bench_snap -c "SELECT snapshot_create('user_profiles')" >/dev/null
+            t1=$(now_ms); snap+=($((t1 - t0)))
+            psql -X -q -d bench_snap -c "SELECT snapshot_prune(keep_last => 0)" >/dev/null
+        fi
+        psql -X -q -d bench_snap -c "CHECKPOINT" >/dev/null
+    done
+done
+ctas_ms=$(printf '%s\n' "${ctas[@]}" | median)
+snap_ms=$(printf '%s\n' "${snap[@]}" | median)
+snap_ratio=$(awk -v a="$snap_ms" -v b="$ctas_ms" 'BEGIN {printf "%.2f", a / b}')
+echo "snapshot_create of 1M rows ($snap_size): CTAS ${ctas_ms} ms, snapshot_create ${snap_ms} ms, ratio $snap_ratio (target <= 1.15)"
+verify_ms=$( (psql -X -qtA -d bench_snap -c "SELECT snapshot_create('user_profiles')" >/dev/null
+    t0=$(now_ms); psql -X -qtA -d bench_snap -c "SELECT ok FROM snapshot_verify((SELECT max(id) FROM snapshot_list()))" >/dev/null
+    echo $(( $(now_ms) - t0 ))) )
+dropdb bench_snap
+
 cat <<MD
 
 | workload | psql -1 -f | migrate_execute() | ratio | migrate_register (all) |
@@ -96,5 +145,11 @@ ${results[0]}
 ${results[1]}
 
 migrate_status() with 10,000 applied migrations: **${status_ms} ms** (median of 5; target < 100 ms)
+
+| 1M-row user_profiles ($snap_size) | CREATE TABLE AS SELECT * | snapshot_create (copy + checksum) | ratio |
+|---|---|---|---|
+| median of $ROUNDS, alternating order | $ctas_ms ms | $snap_ms ms | **$snap_ratio** (target <= 1.15) |
+
+snapshot_verify of the same snapshot (one checksum pass): $verify_ms ms
 MD
 dropdb bench_psql; dropdb bench_pgm

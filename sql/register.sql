@@ -61,6 +61,10 @@ SELECT migrate_register('3', 'opts', 'SELECT 1', NULL, NULL, '[1, 2]');
 SELECT migrate_register('2', 'another_migration', 'SELECT 1');
 SELECT migrate_register('0002', 'opts', 'SELECT 1');
 
+-- Transaction control inside a script is refused: every migration has its own subtransaction.
+SELECT migrate_register('3', 'with_commit', E'BEGIN;\nCREATE TABLE c (i int);\nCOMMIT;');
+SELECT migrate_register('3', 'with_savepoint', 'SELECT 1', E'SAVEPOINT s;\nSELECT 2;');
+
 -- Statements that cannot run in a transaction are found by PostgreSQL's parser.
 SELECT migrate_register('4', 'concurrent_index', E'-- a comment first\nCREATE INDEX CONCURRENTLY accounts_email ON accounts (email);');
 SELECT migrate_register('5', 'directive', E'-- pgmig:no-transaction\nUPDATE accounts SET email = lower(email);');
@@ -69,7 +73,7 @@ SELECT migrate_register('7', 'plain', 'ANALYZE accounts;');
 SELECT version, requires_no_transaction, no_transaction_reason
   FROM pg_migrate.migration WHERE version IN ('4', '5', '6', '7') ORDER BY version_order;
 SELECT statement_number, statement, start_position, command, requires_no_transaction
-  FROM migrate_statements(E'VACUUM accounts;\n-- two\nREINDEX TABLE CONCURRENTLY accounts;\nBEGIN;\nSELECT 1;\nDROP INDEX CONCURRENTLY x;\nALTER TABLE p DETACH PARTITION c CONCURRENTLY;');
+  FROM migrate_statements(E'VACUUM accounts;\n-- two\nREINDEX TABLE CONCURRENTLY accounts;\nBEGIN;\nSELECT 1;\nDROP INDEX CONCURRENTLY x;\nALTER TABLE p DETACH PARTITION c CONCURRENTLY;\nALTER DATABASE d SET TABLESPACE t;\nALTER DATABASE d SET work_mem = 1;');
 
 DROP TABLE accounts;
 DROP EXTENSION pg_migrate;

@@ -13,5 +13,9 @@ SELECT version, name, state, applied_at IS NOT NULL AS has_applied_at,
 -- Someone edits the registry table directly: status shows it.
 UPDATE pg_migrate.migration SET up_sql = 'CREATE TABLE s1 (i bigint);' WHERE version = '1';
 SELECT version, state FROM migrate_status() WHERE version = '1';
+-- Registering the real script again repairs the registry; a different script is refused.
+SELECT migrate_register('1', 'one', 'CREATE TABLE s1 (i bigint);', 'DROP TABLE s1;');
+SELECT migrate_register('1', 'one', 'CREATE TABLE s1 (i int);', 'DROP TABLE s1;');
+SELECT version, state FROM migrate_status() WHERE version = '1';
 DROP TABLE s1;
 DROP EXTENSION pg_migrate;

@@ -11,6 +11,10 @@ SELECT sqlstate, message, detail, statement_number FROM pg_migrate.execution_log
 SELECT migrate_register('1', 'slow', E'CREATE TABLE slow_t (i int);\nSELECT pg_sleep(0.3);', NULL, NULL, '{"statement_timeout": "5s"}');
 SELECT version, status FROM migrate_execute();
 RESET pg_migrate.statement_timeout;
+SELECT migrate_register('4', 'option_limit', 'SELECT pg_sleep(2);', NULL, NULL, '{"statement_timeout": 150}');
+SELECT version, status FROM migrate_execute(target => '4');
+SELECT detail FROM pg_migrate.execution_log WHERE version = '4';
+SELECT migrate_register('4', 'option_limit', 'SELECT 1;', NULL, NULL, '{"statement_timeout": 150}');
 
 -- The caller's statement_timeout is not swallowed: it cancels the call, nothing is logged.
 SET statement_timeout = '300ms';

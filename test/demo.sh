@@ -79,7 +79,14 @@ SELECT * FROM migrate_execute(dry_run => true);
 SQL
 
 echo
-echo "== 3. apply it"
+echo "== 3. before it runs: a snapshot of user_profiles (copy + content checksum, one pass)"
+run <<'SQL'
+SELECT snapshot_create('user_profiles', 'before migrate_user_roles') AS snapshot_id;
+SELECT id, source, label, row_count, pg_size_pretty(size_bytes) AS size, checksum FROM snapshot_list();
+SQL
+
+echo
+echo "== 4. apply it"
 run <<'SQL'
 SELECT version, name, status, duration_ms FROM migrate_execute();
 SELECT previous_role, role, count(*) FROM user_profiles GROUP BY 1, 2 ORDER BY 1;
@@ -87,7 +94,7 @@ SELECT seniority_level, count(*) FROM user_profiles GROUP BY 1 ORDER BY 1;
 SQL
 
 echo
-echo "== 4. a migration that fails half way: its first statement changes every row,"
+echo "== 5. a migration that fails half way: its first statement changes every row,"
 echo "==    its second violates a new constraint. pg_migrate rolls the whole migration back."
 run <<'SQL'
 CREATE TEMP TABLE before AS SELECT md5(string_agg(u::text, ',' ORDER BY id)) AS digest FROM user_profiles u;
@@ -102,7 +109,7 @@ SELECT (SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM user_profiles u) =
 SQL
 
 echo
-echo "== 5. what the logs recorded"
+echo "== 6. what the logs recorded"
 run <<'SQL'
 \x on
 SELECT id, version, name, operation, status, phase, sqlstate, message, detail,
@@ -113,6 +120,18 @@ SELECT * FROM pg_migrate.rollback_log;
 \x off
 SELECT version, name, state, applied_by, last_error FROM migrate_status();
 SQL
+
 echo
-echo "Demo finished: the role migration is applied and verified; the failed migration left"
-echo "no trace in user_profiles and is on record in pg_migrate.execution_log and rollback_log."
+echo "== 7. the snapshot is intact, and would put the original roles back in one transaction"
+run <<'SQL'
+SELECT snapshot_id, ok, expected_rows, actual_rows, message FROM snapshot_verify(1);
+BEGIN;
+SELECT version, status FROM migrate_rollback();   -- the down script drops the new columns
+SELECT snapshot_restore(1) AS rows_restored;
+SELECT role, count(*) FROM user_profiles GROUP BY role ORDER BY role;
+ROLLBACK;  -- the demo keeps the migrated state
+SQL
+echo
+echo "Demo finished: the role migration is applied and verified, with a verified snapshot of"
+echo "the data before it; the failed migration left no trace in user_profiles and is on record"
+echo "in pg_migrate.execution_log and pg_migrate.rollback_log."

@@ -12,6 +12,7 @@
 #include "pg/subtransaction.hpp"
 #include "registry.hpp"
 #include "retry_policy.hpp"
+#include "snapshot_context.hpp"
 
 #include <chrono>
 #include <random>
@@ -27,12 +28,14 @@ struct Migration {
     std::optional<std::string> down_sql, verify_sql;
     bool requires_no_transaction = false;
     bool down_requires_no_transaction = false;
+    MigrationOptionLimits option_limits;
 };
 
 constexpr const char *kMigrationColumns =
     "SELECT version, name, up_sql, down_sql, verify_sql, options::text, checksum, "
     "       requires_no_transaction, coalesce(no_transaction_reason, ''), "
-    "       down_requires_no_transaction "
+    "       down_requires_no_transaction, (options->>'lock_timeout')::int, "
+    "       (options->>'statement_timeout')::int, (options->>'lock_retries')::int "
     "  FROM pg_migrate.migration ";
 
 std::vector<Migration> load_migrations(const std::string &where,
@@ -52,6 +55,10 @@ std::vector<Migration> load_migrations(const std::string &where,
         m.requires_no_transaction = r[7].value_or("f") == "t";
         m.no_transaction_reason = r[8].value_or("");
         m.down_requires_no_transaction = r[9].value_or("f") == "t";
+        auto as_int = [](const pg::Value &v) {
+            return v ? std::optional<int>(std::stoi(*v)) : std::nullopt;
+        };
+        m.option_limits = {as_int(r[10]), as_int(r[11]), as_int(r[12])};
         out.push_back(std::move(m));
     }
     return out;
@@ -77,7 +84,7 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 }
 
 ScriptFailure failure_from(const pg::PgError &e, const char *phase, const ScriptAnalysis &script,
-                           int statement_index, int statement_timeout_ms, bool timer_fired) {
+                           int statement_index, const MigrationLimits &limits, bool timer_fired) {
     ErrorData *ed = e.edata();
     ScriptFailure f;
     f.sqlstate = e.sqlstate();
@@ -88,7 +95,9 @@ ScriptFailure failure_from(const pg::PgError &e, const char *phase, const Script
     f.phase = phase;
     if (timer_fired && f.detail.empty())
         f.detail =
-            "pg_migrate.statement_timeout is " + std::to_string(statement_timeout_ms) + " ms";
+            (limits.statement_timeout_from_option ? "the migration's statement_timeout option is "
+                                                  : "pg_migrate.statement_timeout is ") +
+            std::to_string(limits.statement_timeout_ms) + " ms";
     if (statement_index >= 0 && statement_index < static_cast<int>(script.statements.size())) {
         const pg::ParsedStatement &s = script.statements[statement_index];
         f.statement = pg::display_text(s);
@@ -168,8 +177,7 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
         sub.commit();
         return std::nullopt;
     } catch (const pg::PgError &e) {
-        ScriptFailure f =
-            failure_from(e, phase, *script, index, limits.statement_timeout_ms, timer_fired);
+        ScriptFailure f = failure_from(e, phase, *script, index, limits, timer_fired);
         sub.rollback();
         if (f.sqlstate == "57014" && !timer_fired) throw;
         return f;
@@ -189,7 +197,7 @@ std::mt19937_64 &jitter_source() {
 
 Outcome run_with_retries(const Migration &m, Operation op, bool atomic,
                          std::vector<ExecutionRecord> &log) {
-    const MigrationLimits limits = limits_from_options(m.options);
+    const MigrationLimits limits = effective_limits(m.option_limits);
     const RetryPolicy policy{limits.lock_retries, config::retry_delay_ms,
                              config::retry_max_delay_ms};
     const auto total_start = std::chrono::steady_clock::now();
@@ -205,7 +213,11 @@ Outcome run_with_retries(const Migration &m, Operation op, bool atomic,
         rec.lock_timeout_ms = limits.lock_timeout_ms;
         rec.started_at = pg::now();
         const auto start = std::chrono::steady_clock::now();
-        std::optional<ScriptFailure> failure = attempt_once(m, op, limits);
+        std::optional<ScriptFailure> failure;
+        {
+            RunningMigration running(m.version);
+            failure = attempt_once(m, op, limits);
+        }
         rec.duration_ms = elapsed_ms(start);
         rec.finished_at = pg::now();
         rec.phase = failure ? failure->phase : (op == Operation::Execute ? "up" : "down");
@@ -290,12 +302,24 @@ Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
 
     std::vector<pg::Row> rows;
     if (dry_run) {
+        // The real call refuses the whole batch when one migration cannot run in a
+        // transaction; the dry run says so for every migration.
+        const Migration *refused = nullptr;
+        for (const auto &m : plan)
+            if (m.requires_no_transaction && refused == nullptr) refused = &m;
         for (const auto &m : plan) {
             if (m.requires_no_transaction) {
                 rows.push_back(
                     result_row(m, "refused", std::nullopt,
                                "cannot run in a transaction: " + m.no_transaction_reason +
                                    "; apply it with pgmig up"));
+                continue;
+            }
+            if (refused != nullptr) {
+                rows.push_back(result_row(m, "blocked", std::nullopt,
+                                          "would not run: migration " + label(*refused) +
+                                              " is refused, so migrate_execute() refuses the "
+                                              "whole batch"));
                 continue;
             }
             const size_t n = analyze_script(m.up_sql, "up", m.version).statements.size();
@@ -366,6 +390,8 @@ Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
                 rec.operation = "execute";
                 rec.status = "rolled_back";
                 rec.atomic = true;
+                rec.phase = "up";
+                rec.lock_timeout_ms = effective_limits(plan[i].option_limits).lock_timeout_ms;
                 rec.checksum = plan[i].checksum;
                 rec.started_at = rec.finished_at = pg::now();
                 rec.note = why;
@@ -409,9 +435,14 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
             needs_cli += (needs_cli.empty() ? "" : ", ") + label(m);
     }
     if (dry_run) {
+        const bool any_refused = !missing_down.empty() || !needs_cli.empty();
         for (const auto &m : plan) {
             if (!m.down_sql)
                 rows.push_back(result_row(m, "refused", std::nullopt, "no down script"));
+            else if (any_refused && !m.down_requires_no_transaction)
+                rows.push_back(result_row(m, "blocked", std::nullopt,
+                                          "would not run: migrate_rollback() refuses the whole "
+                                          "rollback when one migration cannot be reverted"));
             else if (m.down_requires_no_transaction)
                 rows.push_back(
                     result_row(m, "refused", std::nullopt,

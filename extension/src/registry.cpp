@@ -170,7 +170,8 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
     pg::spi_connect();
     acquire_migration_lock();
     auto existing = pg::query(
-        "SELECT version, name, checksum, state, down_sql IS NOT DISTINCT FROM $2 "
+        "SELECT version, name, checksum, state, applied_checksum, up_sql, "
+        "       down_sql IS NOT DISTINCT FROM $2 "
         "       AND verify_sql IS NOT DISTINCT FROM $3 AND options = $4::jsonb "
         "  FROM pg_migrate.migration WHERE version_order = $1::numeric",
         {*version, down_sql, verify_sql, options_norm});
@@ -193,7 +194,11 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
         const std::string old_name = row[1].value_or("");
         const std::string old_checksum = row[2].value_or("");
         const std::string state = row[3].value_or("");
-        const bool rest_same = row[4].value_or("f") == "t";
+        const std::string applied_checksum = row[4].value_or("");
+        // The stored text is checked too: if someone edited it behind our back (status
+        // "modified"), registering the real file again repairs it.
+        const bool text_intact = script_checksum(row[5].value_or("")) == old_checksum;
+        const bool rest_same = row[6].value_or("f") == "t";
         if (old_version != *version)
             throw pg::UserError("23505",
                                 "version " + *version +
@@ -213,15 +218,15 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
                     "\" its own version, or register it under the "
                     "name \"" +
                     old_name + "\" to update that migration.");
-        if (old_checksum != checksum && state == "applied")
+        if (state == "applied" && applied_checksum != checksum)
             throw pg::UserError(
                 "55000",
                 "migration " + *version + " (" + *name +
                     ") is already applied and its up script has changed",
-                "applied checksum: " + old_checksum + "; new checksum: " + checksum,
+                "applied checksum: " + applied_checksum + "; new checksum: " + checksum,
                 "Applied migrations are immutable: write a new migration for the change, or "
                 "revert this one first with migrate_rollback().");
-        if (old_checksum == checksum && rest_same) {
+        if (old_checksum == checksum && text_intact && rest_same) {
             result = "unchanged";
         } else {
             pg::query(
@@ -279,6 +284,19 @@ ScriptAnalysis analyze_script(const std::string &script, const char *role,
     }
     for (size_t i = 0; i < a.statements.size(); ++i) {
         const auto &s = a.statements[i];
+        if (s.transaction_control)
+            throw pg::UserError(
+                "0A000",
+                std::string(role) + " script of migration " + version +
+                    " contains transaction control: statement " + std::to_string(i + 1) + " is " +
+                    s.command,
+                "",
+                "Remove BEGIN, COMMIT, ROLLBACK and SAVEPOINT: pg_migrate runs every migration in "
+                "its own subtransaction (and a -- pgmig:no-transaction migration statement by "
+                "statement).");
+    }
+    for (size_t i = 0; i < a.statements.size(); ++i) {
+        const auto &s = a.statements[i];
         if (!s.no_transaction_reason.empty()) {
             a.no_transaction_reason = "statement " + std::to_string(i + 1) + " (" + s.command +
                                       "): " + s.no_transaction_reason;
@@ -288,17 +306,10 @@ ScriptAnalysis analyze_script(const std::string &script, const char *role,
     return a;
 }
 
-MigrationLimits limits_from_options(const std::string &json) {
-    MigrationLimits l{config::lock_timeout_ms, config::statement_timeout_ms, config::lock_retries};
-    auto r = pg::query(
-        "SELECT ($1::jsonb ->> 'lock_timeout')::int, ($1::jsonb ->> 'statement_timeout')::int, "
-        "       ($1::jsonb ->> 'lock_retries')::int",
-        {json});
-    const pg::Row &row = r.rows.at(0);
-    if (row[0]) l.lock_timeout_ms = std::stoi(*row[0]);
-    if (row[1]) l.statement_timeout_ms = std::stoi(*row[1]);
-    if (row[2]) l.lock_retries = std::stoi(*row[2]);
-    return l;
+MigrationLimits effective_limits(const MigrationOptionLimits &o) {
+    return {o.lock_timeout_ms.value_or(config::lock_timeout_ms),
+            o.statement_timeout_ms.value_or(config::statement_timeout_ms),
+            o.lock_retries.value_or(config::lock_retries), o.statement_timeout_ms.has_value()};
 }
 
 }  // namespace pgm

@@ -4,6 +4,7 @@
 
 #include "pg/statement_parser.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,14 @@ struct MigrationLimits {
     int lock_timeout_ms;
     int statement_timeout_ms;
     int lock_retries;
+    bool statement_timeout_from_option;
 };
 
-MigrationLimits limits_from_options(const std::string &normalized_options_json);
+// The registered option values (milliseconds / count), each nullopt when not set.
+struct MigrationOptionLimits {
+    std::optional<int> lock_timeout_ms, statement_timeout_ms, lock_retries;
+};
+
+MigrationLimits effective_limits(const MigrationOptionLimits &options);
 
 }  // namespace pgm

@@ -48,6 +48,16 @@ const char *no_transaction_reason(Node *stmt) {
             return castNode(ClusterStmt, stmt)->relation == nullptr
                        ? "CLUSTER without a table name cannot run inside a transaction block"
                        : nullptr;
+        case T_AlterDatabaseStmt: {
+            AlterDatabaseStmt *a = castNode(AlterDatabaseStmt, stmt);
+            ListCell *lc;
+            foreach (lc, a->options) {
+                if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
+                    return "ALTER DATABASE ... SET TABLESPACE cannot run inside a transaction "
+                           "block";
+            }
+            return nullptr;
+        }
         case T_CreatedbStmt:
             return "CREATE DATABASE cannot run inside a transaction block";
         case T_DropdbStmt:
@@ -90,6 +100,7 @@ struct CStatement {
     int length;  // 0: to the end of the script
     const char *command;
     const char *reason;
+    bool transaction_control;
 };
 
 // Bytes of whitespace and whole-line "--" comments before the statement proper.
@@ -133,6 +144,7 @@ std::vector<ParsedStatement> parse_script(const std::string &script) {
             stmts[i].length = raw->stmt_len;
             stmts[i].command = GetCommandTagName(CreateCommandTag(raw->stmt));
             stmts[i].reason = no_transaction_reason(raw->stmt);
+            stmts[i].transaction_control = IsA(raw->stmt, TransactionStmt);
             ++i;
         }
     });
@@ -155,6 +167,7 @@ std::vector<ParsedStatement> parse_script(const std::string &script) {
         s.text_position = char_pos + utf8_chars(s.text.data(), leading_noise(s.text));
         s.command = c.command ? c.command : "";
         s.no_transaction_reason = c.reason ? c.reason : "";
+        s.transaction_control = c.transaction_control;
         out.push_back(std::move(s));
     }
     if (stmts != nullptr) guarded([stmts] { pfree(stmts); });

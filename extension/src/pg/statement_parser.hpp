@@ -15,6 +15,7 @@ struct ParsedStatement {
                             // whitespace and comment lines
     std::string command;    // command tag, e.g. "CREATE INDEX"
     std::string no_transaction_reason;  // empty unless the statement needs no transaction
+    bool transaction_control = false;   // BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ...
 };
 
 // Throws PgError (SQLSTATE 42601 with a position) when the script does not parse.

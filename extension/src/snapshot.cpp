@@ -1,0 +1,332 @@
+// Table snapshots: snapshot_create(), snapshot_verify(), snapshot_restore().
+// (snapshot_list, snapshot_drop and snapshot_prune are SQL/PL/pgSQL in the install script.)
+#include "execution_log.hpp"
+#include "pg/arguments.hpp"
+#include "pg/error.hpp"
+#include "pg/result_rows.hpp"
+#include "pg/spi.hpp"
+#include "pg/table_copy.hpp"
+#include "snapshot_context.hpp"
+
+#include <chrono>
+
+namespace pgm {
+
+namespace {
+
+struct Snapshot {
+    std::string id, source_schema, source_table, source_oid, snapshot_table, columns, checksum;
+    std::string row_count;
+};
+
+Oid oid_of(const std::optional<std::string> &text) {
+    return text ? static_cast<Oid>(std::stoul(*text)) : InvalidOid;
+}
+
+Snapshot load_snapshot(long id, bool for_update) {
+    auto r = pg::query(for_update
+                           ? "SELECT id, source_schema, source_table, source_oid, snapshot_table, "
+                             "       columns::text, checksum, row_count "
+                             "  FROM pg_migrate.snapshot WHERE id = $1::bigint FOR UPDATE"
+                           : "SELECT id, source_schema, source_table, source_oid, snapshot_table, "
+                             "       columns::text, checksum, row_count "
+                             "  FROM pg_migrate.snapshot WHERE id = $1::bigint",
+                       {std::to_string(id)});
+    if (r.rows.empty())
+        throw pg::UserError("42704", "snapshot " + std::to_string(id) + " does not exist", "",
+                            "snapshot_list() shows the snapshots there are.");
+    const pg::Row &row = r.rows[0];
+    Snapshot s;
+    s.id = row[0].value_or("");
+    s.source_schema = row[1].value_or("");
+    s.source_table = row[2].value_or("");
+    s.source_oid = row[3].value_or("0");
+    s.snapshot_table = row[4].value_or("");
+    s.columns = row[5].value_or("[]");
+    s.checksum = row[6].value_or("");
+    s.row_count = row[7].value_or("0");
+    return s;
+}
+
+Oid snapshot_table_oid(const Snapshot &s) {
+    auto r = pg::query(
+        "SELECT pg_catalog.to_regclass(pg_catalog.format('pg_migrate_snapshots.%I', "
+        "$1::text))::oid",
+        {s.snapshot_table});
+    Oid oid = oid_of(r.rows.at(0).at(0));
+    if (!OidIsValid(oid))
+        throw pg::UserError(
+            "XX001",
+            "snapshot " + s.id + " is damaged: its table pg_migrate_snapshots." + s.snapshot_table +
+                " is missing",
+            "", "Drop the snapshot with snapshot_drop(" + s.id + ") and take a new one.");
+    return oid;
+}
+
+long id_arg(FunctionCallInfo fcinfo) {
+    if (PG_ARGISNULL(0)) throw pg::UserError("22004", "snapshot id must not be NULL");
+    return static_cast<long>(PG_GETARG_INT64(0));
+}
+
+constexpr const char *kColumnsJson =
+    "SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', a.attname, "
+    "         'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), "
+    "'[]')::text "
+    "  FROM pg_catalog.pg_attribute a "
+    " WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped";
+
+Datum snapshot_create_impl(FunctionCallInfo fcinfo) {
+    if (PG_ARGISNULL(0)) throw pg::UserError("22004", "the table to snapshot must not be NULL");
+    const Oid rel = PG_GETARG_OID(0);
+    const auto label = pg::text_arg(fcinfo, 1);
+    const auto start = std::chrono::steady_clock::now();
+
+    pg::spi_connect();
+    auto info = pg::query(
+        "SELECT c.relkind, n.nspname, c.relname, c.oid::regclass::text "
+        "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        " WHERE c.oid = $1::oid",
+        {std::to_string(rel)});
+    if (info.rows.empty())
+        throw pg::UserError("42P01",
+                            "relation with OID " + std::to_string(rel) + " does not exist");
+    const std::string relkind = info.rows[0][0].value_or("");
+    const std::string schema = info.rows[0][1].value_or("");
+    const std::string table = info.rows[0][2].value_or("");
+    const std::string display = info.rows[0][3].value_or("");
+    if (relkind != "r")
+        throw pg::UserError(
+            "42809", "cannot snapshot \"" + display + "\": it is not an ordinary table",
+            relkind == "p" ? "Partitioned tables are not supported yet; snapshot each partition."
+                           : "Only tables hold rows to snapshot.");
+    if (schema == "pg_migrate_snapshots" || schema == "pg_migrate" || schema == "pg_catalog")
+        throw pg::UserError("42809", "cannot snapshot \"" + display +
+                                         "\": it belongs to pg_migrate or the system catalog");
+
+    const std::string id = pg::query("SELECT pg_catalog.nextval('pg_migrate.snapshot_id_seq')")
+                               .rows.at(0)
+                               .at(0)
+                               .value();
+    // The snapshot table's name: s<id>_<table>, cut to PostgreSQL's 63-byte limit.
+    const std::string name =
+        pg::query("SELECT pg_catalog.left(pg_catalog.format('s%s_%s', $1::text, $2::text), 63)",
+                  {id, table})
+            .rows.at(0)
+            .at(0)
+            .value();
+    const std::string ddl = pg::query(
+                                "SELECT pg_catalog.format('CREATE TABLE pg_migrate_snapshots.%I "
+                                "(LIKE %s)', $1::text, $2::oid::regclass)",
+                                {name, std::to_string(rel)})
+                                .rows.at(0)
+                                .at(0)
+                                .value();
+    pg::query(ddl.c_str());
+    const Oid target = oid_of(
+        pg::query("SELECT pg_catalog.to_regclass(pg_catalog.format('pg_migrate_snapshots.%I', "
+                  "$1::text))::oid",
+                  {name})
+            .rows.at(0)
+            .at(0));
+
+    const pg::TableChecksum sum = pg::copy_with_checksum(rel, target);
+    const std::string columns =
+        pg::query(kColumnsJson, {std::to_string(rel)}).rows.at(0).at(0).value_or("[]");
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    pg::query(
+        "INSERT INTO pg_migrate.snapshot (id, source_schema, source_table, source_oid, "
+        "snapshot_table, "
+        "  columns, row_count, checksum, size_bytes, label, migration_version, duration_ms) "
+        "VALUES ($1::bigint, $2, $3, $4::oid, $5, $6::jsonb, $7::bigint, $8, "
+        "  pg_catalog.pg_total_relation_size($9::oid), $10, $11, $12::numeric)",
+        {id, schema, table, std::to_string(rel), name, columns, std::to_string(sum.rows),
+         sum.to_string(), std::to_string(target), label,
+         current_migration_version().empty() ? pg::Value() : pg::Value(current_migration_version()),
+         format_duration_ms(ms)});
+    pg::spi_finish();
+    PG_RETURN_INT64(std::stol(id));
+}
+
+struct VerifyOutcome {
+    bool ok;
+    std::string actual_checksum;
+    uint64 actual_rows;
+};
+
+VerifyOutcome verify(const Snapshot &s) {
+    const pg::TableChecksum sum = pg::table_checksum(snapshot_table_oid(s));
+    const bool ok = sum.to_string() == s.checksum;
+    pg::query(
+        "UPDATE pg_migrate.snapshot SET verified_at = pg_catalog.now(), verify_ok = $2::bool WHERE "
+        "id = $1::bigint",
+        {s.id, std::string(ok ? "true" : "false")});
+    return {ok, sum.to_string(), sum.rows};
+}
+
+Datum snapshot_verify_impl(FunctionCallInfo fcinfo) {
+    const long id = id_arg(fcinfo);
+    pg::spi_connect();
+    const Snapshot s = load_snapshot(id, false);
+    const VerifyOutcome v = verify(s);
+    std::string message = v.ok ? "rows and checksum match"
+                               : (std::to_string(v.actual_rows) == s.row_count
+                                      ? "the rows' content differs from when the snapshot was taken"
+                                      : "the snapshot holds " + std::to_string(v.actual_rows) +
+                                            " rows, " + s.row_count + " were snapshotted");
+    pg::spi_finish();
+    pg::return_rows(
+        fcinfo, {{s.id, std::string(v.ok ? "t" : "f"), s.row_count, std::to_string(v.actual_rows),
+                  s.checksum, v.actual_checksum, message}});
+    return (Datum)0;
+}
+
+// Differences between the snapshotted columns and the table's current ones, for the error.
+std::string column_differences(const std::string &snapshotted, Oid rel) {
+    auto r = pg::query(
+        "WITH then_ AS (SELECT c->>'name' AS name, c->>'type' AS type, o AS pos "
+        "                 FROM pg_catalog.jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(c, "
+        "o)), "
+        "     now_ AS (SELECT a.attname::text AS name, pg_catalog.format_type(a.atttypid, "
+        "a.atttypmod) AS type, "
+        "                     pg_catalog.row_number() OVER (ORDER BY a.attnum) AS pos "
+        "                FROM pg_catalog.pg_attribute a "
+        "               WHERE a.attrelid = $2::oid AND a.attnum > 0 AND NOT a.attisdropped) "
+        "SELECT pg_catalog.string_agg(d, '; ' ORDER BY d) FROM ( "
+        "  SELECT pg_catalog.format('column %I is missing from the table', t.name) AS d "
+        "    FROM then_ t WHERE NOT EXISTS (SELECT 1 FROM now_ n WHERE n.name = t.name) "
+        "  UNION ALL SELECT pg_catalog.format('column %I was added to the table', n.name) "
+        "    FROM now_ n WHERE NOT EXISTS (SELECT 1 FROM then_ t WHERE t.name = n.name) "
+        "  UNION ALL SELECT pg_catalog.format('column %I changed type from %s to %s', n.name, "
+        "t.type, n.type) "
+        "    FROM now_ n JOIN then_ t USING (name) WHERE t.type <> n.type "
+        "  UNION ALL SELECT pg_catalog.format('column %I moved from position %s to %s', n.name, "
+        "t.pos, n.pos) "
+        "    FROM now_ n JOIN then_ t USING (name) WHERE t.type = n.type AND t.pos <> n.pos "
+        ") diffs",
+        {snapshotted, std::to_string(rel)});
+    return r.rows.at(0).at(0).value_or("");
+}
+
+Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
+    const long id = id_arg(fcinfo);
+    pg::spi_connect();
+    const Snapshot s = load_snapshot(id, true);
+    auto found = pg::query(
+        "SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1::text, $2::text))::oid",
+        {s.source_schema, s.source_table});
+    const Oid rel = oid_of(found.rows.at(0).at(0));
+    const std::string display = s.source_schema + "." + s.source_table;
+    if (!OidIsValid(rel))
+        throw pg::UserError(
+            "42P01", "cannot restore snapshot " + s.id + ": table " + display + " no longer exists",
+            "",
+            "Recreate the table with the snapshotted columns first, or restore the schema "
+            "with migrate_rollback().");
+
+    const VerifyOutcome v = verify(s);
+    if (!v.ok)
+        throw pg::UserError("XX001", "cannot restore snapshot " + s.id + ": it failed verification",
+                            "expected " + s.checksum + ", found " + v.actual_checksum,
+                            "The snapshot table was changed or damaged; it cannot be trusted.");
+    const std::string diff = column_differences(s.columns, rel);
+    if (!diff.empty())
+        throw pg::UserError("55000",
+                            "cannot restore snapshot " + s.id + ": the columns of " + display +
+                                " changed since it was taken",
+                            diff,
+                            "Bring the table back to its snapshotted shape first (for example with "
+                            "migrate_rollback()), then restore.");
+    auto cascading = pg::query(
+        "SELECT pg_catalog.string_agg(pg_catalog.format('%s on %s (ON DELETE %s)', con.conname, "
+        "con.conrelid::regclass, "
+        "         CASE con.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' "
+        "              WHEN 'd' THEN 'SET DEFAULT' ELSE 'RESTRICT' END), ', ') "
+        "  FROM pg_catalog.pg_constraint con "
+        " WHERE con.contype = 'f' AND con.confrelid = $1::oid AND con.confdeltype IN ('c', 'n', "
+        "'d', 'r')",
+        {std::to_string(rel)});
+    if (cascading.rows.at(0).at(0))
+        throw pg::UserError(
+            "55000",
+            "cannot restore snapshot " + s.id + ": foreign keys that reference " + display +
+                " would act on the deletion of its rows",
+            *cascading.rows.at(0).at(0),
+            "Restore replaces every row; referencing keys with ON DELETE CASCADE, SET NULL, "
+            "SET DEFAULT or RESTRICT would change or block other tables. Snapshot and "
+            "restore the referencing tables too, or change those constraints to NO ACTION.");
+
+    pg::query(
+        pg::query(
+            "SELECT pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', $1::oid::regclass)",
+            {std::to_string(rel)})
+            .rows.at(0)
+            .at(0)
+            .value()
+            .c_str());
+    // User triggers do not fire: a restore rewinds data, it is not a business event. Only
+    // the triggers enabled now are disabled, and exactly those are enabled again.
+    auto triggers = pg::query(
+        "SELECT pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', t.tgrelid::regclass, "
+        "t.tgname), "
+        "       pg_catalog.format('ALTER TABLE %s ENABLE TRIGGER %I', t.tgrelid::regclass, "
+        "t.tgname) "
+        "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::oid AND NOT t.tgisinternal AND "
+        "t.tgenabled <> 'D'",
+        {std::to_string(rel)});
+    for (const auto &t : triggers.rows) pg::query(t.at(0).value().c_str());
+
+    // One statement: the DELETE runs first and the INSERT (an unreferenced data-modifying
+    // CTE) after it, so NO ACTION foreign keys that reference the table are checked once, at
+    // the end, against the restored rows.
+    const std::string restore_sql =
+        pg::query(
+            "SELECT pg_catalog.format('WITH restored AS (INSERT INTO %s (%s) OVERRIDING SYSTEM "
+            "VALUE "
+            "SELECT %s FROM pg_migrate_snapshots.%I) DELETE FROM %s', $1::oid::regclass, cols, "
+            "cols, $2::text, "
+            "$1::oid::regclass) "
+            "  FROM (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY "
+            "a.attnum) AS cols "
+            "          FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 "
+            "           AND NOT a.attisdropped AND a.attgenerated = '') c",
+            {std::to_string(rel), s.snapshot_table})
+            .rows.at(0)
+            .at(0)
+            .value();
+    pg::query(restore_sql.c_str());
+    for (const auto &t : triggers.rows) pg::query(t.at(1).value().c_str());
+
+    const pg::TableChecksum after = pg::table_checksum(rel);
+    if (after.to_string() != s.checksum)
+        throw pg::UserError(
+            "XX000",
+            "snapshot " + s.id + " was restored but " + display +
+                " does not match it; nothing was changed",
+            "expected " + s.checksum + ", found " + after.to_string(),
+            "Generated columns whose expression changed since the snapshot recompute "
+            "differently; check the table's definition.");
+    pg::query("UPDATE pg_migrate.snapshot SET restored_at = pg_catalog.now() WHERE id = $1::bigint",
+              {s.id});
+    pg::spi_finish();
+    PG_RETURN_INT64(static_cast<int64>(after.rows));
+}
+
+}  // namespace
+
+}  // namespace pgm
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgm_snapshot_create);
+Datum pgm_snapshot_create(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::snapshot_create_impl);
+}
+PG_FUNCTION_INFO_V1(pgm_snapshot_verify);
+Datum pgm_snapshot_verify(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::snapshot_verify_impl);
+}
+PG_FUNCTION_INFO_V1(pgm_snapshot_restore);
+Datum pgm_snapshot_restore(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::snapshot_restore_impl);
+}
+}
