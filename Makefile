@@ -17,10 +17,10 @@ DATA         = extension/pg_migrate.control \
 SRCS = $(wildcard extension/src/*.cpp) $(wildcard extension/src/pg/*.cpp)
 OBJS = $(SRCS:.cpp=.o)
 
-REGRESS      = register execute verify rollback timeouts status security logs snapshot readme_getting_started
-REGRESS_OPTS = --inputdir=. --dbname=pg_migrate_regress
+REGRESS      = register execute verify rollback timeouts status security logs snapshot lint readme_getting_started
+REGRESS_OPTS = --inputdir=.
 ISOLATION      = concurrent_execute lock_retry
-ISOLATION_OPTS = --inputdir=test/isolation --dbname=pg_migrate_isolation
+ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CPPFLAGS = -I$(srcdir)/extension/src
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers -fno-omit-frame-pointer
@@ -34,13 +34,15 @@ include $(PGXS)
 BITCODE_CXXFLAGS += -std=c++17 -Wno-register
 endif
 
-.PHONY: test demo cli bench format
+.PHONY: test demo cli bench lint-compare format
 test:
 	bash test/run_tests.sh
 demo:
 	bash test/demo.sh
 cli:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2
+lint-compare:
+	bash bench/lint_compare.sh
 bench:
 	bash bench/run.sh
 format:

@@ -147,3 +147,24 @@ REVOKE ALL ON FUNCTION snapshot_restore(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION snapshot_list() FROM PUBLIC;
 REVOKE ALL ON FUNCTION snapshot_drop(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION snapshot_prune(integer, interval, regclass) FROM PUBLIC;
+
+-- Lint and lock analysis ------------------------------------------------------------------
+
+CREATE FUNCTION migrate_lint(script text)
+RETURNS TABLE (statement_number integer, statement text, rule text, severity text,
+               message text, alternative text)
+AS 'MODULE_PATHNAME', 'pgm_migrate_lint'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate_lint(text) IS
+    'Unsafe patterns for a live database in a script, found with PostgreSQL''s parser: one row per finding';
+
+CREATE FUNCTION migrate_statement_locks(script text)
+RETURNS TABLE (statement_number integer, command text, table_name text, lock_mode text,
+               table_exists boolean)
+AS 'MODULE_PATHNAME', 'pgm_migrate_statement_locks'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate_statement_locks(text) IS
+    'The tables each statement of a script touches and the lock it takes on them';
+
+REVOKE ALL ON FUNCTION migrate_lint(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_statement_locks(text) FROM PUBLIC;

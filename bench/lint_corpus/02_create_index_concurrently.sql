@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY users_age_idx ON users (age);

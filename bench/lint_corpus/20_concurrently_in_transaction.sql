@@ -1,0 +1,3 @@
+BEGIN;
+CREATE INDEX CONCURRENTLY users_age_idx ON users (age);
+COMMIT;

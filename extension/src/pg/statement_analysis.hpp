@@ -1,0 +1,46 @@
+// What each statement of a script does to existing tables, read from PostgreSQL's raw parse
+// trees: the tables it touches and the lock each takes, the lint findings (unsafe patterns
+// for a live database), and the data expectations it creates (columns becoming unique or
+// NOT NULL, CHECK constraints being added) that validation can test before it runs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pgm::pg {
+
+struct TableLock {
+    std::string table;      // as written, e.g. "public.user_profiles" or "user_profiles"
+    std::string lock_mode;  // e.g. "AccessExclusiveLock"
+    bool exists = false;    // the table exists now (not created earlier in the same script)
+};
+
+struct LintFinding {
+    std::string rule;         // e.g. "require-concurrent-index-creation"
+    std::string severity;     // "error" or "warning"
+    std::string message;
+    std::string alternative;  // the safe way to do it
+};
+
+// A property of existing data the statement will require.
+struct DataExpectation {
+    std::string kind;  // "unique", "not_null" or "check"
+    std::string table;
+    std::vector<std::string> columns;  // for unique / not_null
+    std::string expression;            // for check: the condition's SQL text
+    std::string constraint;            // what the statement adds, for messages
+};
+
+struct StatementAnalysis {
+    int number = 0;
+    std::string text;
+    std::string command;
+    std::vector<TableLock> locks;
+    std::vector<LintFinding> findings;
+    std::vector<DataExpectation> expectations;
+};
+
+// Throws PgError on a syntax error. Needs an SPI connection (catalog lookups).
+std::vector<StatementAnalysis> analyze_statements(const std::string &script);
+
+}  // namespace pgm::pg
