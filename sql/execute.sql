@@ -78,5 +78,5 @@ ROLLBACK;
 SELECT count(*) AS rolled_back_with_caller FROM pg_migrate.execution_log WHERE version IN ('9', '10');
 SELECT version, state FROM migrate_status() WHERE version IN ('9', '10');
 
-DROP TABLE orders, plain, users;
+DROP TABLE orders, plain, users, never_created;
 DROP EXTENSION pg_migrate;

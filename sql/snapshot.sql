@@ -103,6 +103,7 @@ DELETE FROM "odd ""name""; DROP TABLE audit; --";
 SELECT snapshot_restore(:odd) AS odd_restored;
 SELECT to_regclass('audit') IS NOT NULL AS audit_still_there;
 SELECT snapshot_drop(:odd);
+DROP TABLE "odd ""name""; DROP TABLE audit; --";
 
 -- A snapshot taken inside a migration records it.
 SELECT migrate_register('20260101000000', 'with_snapshot', $$SELECT snapshot_create('user_profiles', 'inside'); UPDATE user_profiles SET role = upper(role);$$);

@@ -168,3 +168,509 @@ COMMENT ON FUNCTION migrate_statement_locks(text) IS
 
 REVOKE ALL ON FUNCTION migrate_lint(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_statement_locks(text) FROM PUBLIC;
+
+CREATE FUNCTION migrate_data_expectations(script text)
+RETURNS TABLE (statement_number integer, kind text, table_name text, columns text[],
+               expression text, constraint_desc text)
+AS 'MODULE_PATHNAME', 'pgm_migrate_data_expectations'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate_data_expectations(text) IS
+    'What a script will require of existing data: columns becoming unique or NOT NULL, CHECK constraints being added';
+REVOKE ALL ON FUNCTION migrate_data_expectations(text) FROM PUBLIC;
+
+-- Validation ---------------------------------------------------------------------------------
+
+CREATE TABLE pg_migrate.validation_check (
+    name        text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_.:-]{1,100}$'),
+    category    text NOT NULL CHECK (category IN ('schema', 'integrity', 'relationships', 'business', 'performance')),
+    severity    text NOT NULL DEFAULT 'error' CHECK (severity IN ('error', 'warning', 'info')),
+    check_sql   text NOT NULL,
+    description text,
+    enabled     boolean NOT NULL DEFAULT true,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  name NOT NULL DEFAULT session_user
+);
+COMMENT ON TABLE pg_migrate.validation_check IS
+    'User-defined validation checks: check_sql returns the offending rows (none = pass)';
+
+CREATE TABLE pg_migrate.validation_result (
+    id          bigserial PRIMARY KEY,
+    run_id      bigint NOT NULL,
+    check_name  text NOT NULL,
+    category    text NOT NULL,
+    severity    text NOT NULL,
+    status      text NOT NULL CHECK (status IN ('pass', 'fail', 'error')),
+    violations  bigint,
+    sample      jsonb,
+    message     text,
+    duration_ms numeric(14, 3),
+    checked_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    checked_by  name NOT NULL DEFAULT session_user
+);
+CREATE INDEX ON pg_migrate.validation_result (run_id);
+COMMENT ON TABLE pg_migrate.validation_result IS 'Results of migrate_validate() runs';
+
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.validation_check', '');
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.validation_result', '');
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.validation_result_id_seq', '');
+REVOKE ALL ON pg_migrate.validation_check, pg_migrate.validation_result FROM PUBLIC;
+REVOKE ALL ON SEQUENCE pg_migrate.validation_result_id_seq FROM PUBLIC;
+
+CREATE FUNCTION validation_check_add(name text, category text, check_sql text,
+                                     severity text DEFAULT 'error', description text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    n integer;
+    cmd text;
+    existed boolean;
+BEGIN
+    IF name IS NULL OR category IS NULL OR check_sql IS NULL THEN
+        RAISE EXCEPTION 'name, category and check_sql must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF name !~ '^[A-Za-z0-9_.:-]{1,100}$' THEN
+        RAISE EXCEPTION 'invalid check name "%"', name USING ERRCODE = '22023',
+              HINT = 'Use 1 to 100 letters, digits, and _ . : -';
+    END IF;
+    IF category NOT IN ('schema', 'integrity', 'relationships', 'business', 'performance') THEN
+        RAISE EXCEPTION 'invalid category "%"', category USING ERRCODE = '22023',
+              HINT = 'Categories: schema, integrity, relationships, business, performance.';
+    END IF;
+    IF severity IS NULL OR severity NOT IN ('error', 'warning', 'info') THEN
+        RAISE EXCEPTION 'invalid severity "%"', severity USING ERRCODE = '22023',
+              HINT = 'Severities: error, warning, info.';
+    END IF;
+    SELECT count(*), min(s.command) INTO n, cmd FROM @extschema@.migrate_statements(check_sql) s;
+    IF n <> 1 OR cmd <> 'SELECT' THEN
+        RAISE EXCEPTION 'check_sql must be one SELECT that returns the offending rows'
+              USING ERRCODE = '22023', DETAIL = format('it has %s statement(s), the first is %s', n, coalesce(cmd, 'none')),
+                    HINT = 'For example: SELECT id FROM orders WHERE total < 0';
+    END IF;
+    SELECT EXISTS (SELECT 1 FROM pg_migrate.validation_check c WHERE c.name = validation_check_add.name) INTO existed;
+    INSERT INTO pg_migrate.validation_check AS c (name, category, severity, check_sql, description)
+    VALUES (validation_check_add.name, validation_check_add.category, validation_check_add.severity,
+            validation_check_add.check_sql, validation_check_add.description)
+    ON CONFLICT ON CONSTRAINT validation_check_pkey DO UPDATE
+       SET category = EXCLUDED.category, severity = EXCLUDED.severity,
+           check_sql = EXCLUDED.check_sql, description = EXCLUDED.description;
+    RETURN CASE WHEN existed THEN 'updated' ELSE 'added' END;
+END
+$$;
+COMMENT ON FUNCTION validation_check_add(text, text, text, text, text) IS
+    'Add or replace a validation check: a SELECT returning the offending rows';
+
+CREATE FUNCTION validation_check_drop(name text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    DELETE FROM pg_migrate.validation_check c WHERE c.name = validation_check_drop.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'validation check "%" does not exist', name USING ERRCODE = '42704';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION validation_check_drop(text) IS 'Remove a user-defined validation check';
+
+-- The checks migrate_validate() runs: the built-in ones, generated from the catalog and from
+-- the pending migrations, then the enabled user-defined ones.
+CREATE FUNCTION migrate_validation_checks(category text DEFAULT NULL)
+RETURNS TABLE (check_name text, category text, severity text, check_sql text, description text)
+LANGUAGE sql STABLE
+AS $$
+WITH user_tables AS (
+    SELECT c.oid, c.relname, n.nspname
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p')
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_migrate', 'pg_migrate_snapshots')
+       AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'
+), fks AS (
+    SELECT con.conname, con.conrelid, con.confrelid, con.convalidated,
+           string_agg(format('c.%I', a.attname), ', ' ORDER BY k.ord) AS cols,
+           string_agg(format('c.%I IS NOT NULL', a.attname), ' AND ' ORDER BY k.ord) AS not_null,
+           string_agg(format('p.%I = c.%I', pa.attname, a.attname), ' AND ' ORDER BY k.ord) AS join_on
+      FROM pg_constraint con
+      JOIN user_tables t ON t.oid = con.conrelid
+     CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(ck, pk, ord)
+      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.ck
+      JOIN pg_attribute pa ON pa.attrelid = con.confrelid AND pa.attnum = k.pk
+     WHERE con.contype = 'f'
+     GROUP BY con.oid, con.conname, con.conrelid, con.confrelid, con.convalidated
+), pending AS (
+    SELECT m.version, e.kind, e.table_name, e.columns, e.expression, e.constraint_desc
+      FROM pg_migrate.migration m
+     CROSS JOIN LATERAL @extschema@.migrate_data_expectations(m.up_sql) e
+     WHERE m.state <> 'applied' AND to_regclass(e.table_name) IS NOT NULL
+), builtin AS (
+    SELECT format('orphaned_rows.%s.%s', f.conrelid::regclass, f.conname), 'relationships', 'error',
+           format('SELECT %s FROM %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)',
+                  f.cols, f.conrelid::regclass, f.not_null, f.confrelid::regclass, f.join_on),
+           format('rows of %s whose %s has no match in %s%s', f.conrelid::regclass, f.conname,
+                  f.confrelid::regclass, CASE WHEN f.convalidated THEN '' ELSE ' (constraint is NOT VALID)' END)
+      FROM fks f
+    UNION ALL
+    SELECT 'invalid_indexes', 'performance', 'warning',
+           $q$SELECT indexrelid::regclass AS index, indrelid::regclass AS "table" FROM pg_catalog.pg_index WHERE NOT indisvalid$q$,
+           'indexes left invalid, e.g. by a failed CREATE INDEX CONCURRENTLY'
+    UNION ALL
+    SELECT 'tables_without_primary_key', 'schema', 'warning',
+           $q$SELECT c.oid::regclass AS "table" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+               WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+                 AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_migrate', 'pg_migrate_snapshots')
+                 AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'
+                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p')$q$,
+           'tables without a primary key (logical replication, batched backfills and many tools need one)'
+    UNION ALL
+    SELECT format('pending_%s.%s.%s.%s', p.kind, p.version, to_regclass(p.table_name),
+                  coalesce(nullif(array_to_string(p.columns, '_'), ''),
+                           nullif(regexp_replace(p.constraint_desc, '^CHECK ?', ''), ''), 'check')),
+           'integrity', 'error',
+           CASE p.kind
+             WHEN 'unique' THEN format('SELECT %s, count(*) AS copies FROM %s GROUP BY %s HAVING count(*) > 1',
+                                       cols.list, to_regclass(p.table_name), cols.list)
+             WHEN 'not_null' THEN format('SELECT %s FROM %s WHERE %s', pk.list, to_regclass(p.table_name), cols.any_null)
+             ELSE format('SELECT %s FROM %s WHERE NOT (%s)', pk.list, to_regclass(p.table_name), p.expression)
+           END,
+           format('migration %s adds %s on %s: existing rows that would make it fail',
+                  p.version, p.constraint_desc, to_regclass(p.table_name))
+      FROM pending p
+     CROSS JOIN LATERAL (SELECT string_agg(format('%I', c), ', ') AS list,
+                                string_agg(format('%I IS NULL', c), ' OR ') AS any_null
+                           FROM unnest(p.columns) AS c) cols
+     -- Offending rows are identified by their primary key, or by ctid without one.
+     CROSS JOIN LATERAL (SELECT coalesce(string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum), 'ctid') AS list
+                           FROM pg_index i
+                           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                          WHERE i.indrelid = to_regclass(p.table_name) AND i.indisprimary) pk
+     WHERE p.kind <> 'check' OR p.expression IS NOT NULL
+)
+SELECT b.* FROM builtin b(check_name, category, severity, check_sql, description)
+ WHERE migrate_validation_checks.category IS NULL OR b.category = migrate_validation_checks.category
+UNION ALL
+SELECT v.name, v.category, v.severity, v.check_sql, v.description
+  FROM pg_migrate.validation_check v
+ WHERE v.enabled AND (migrate_validation_checks.category IS NULL OR v.category = migrate_validation_checks.category)
+$$;
+COMMENT ON FUNCTION migrate_validation_checks(text) IS
+    'The checks migrate_validate() runs, built-in and user-defined, with their SQL';
+
+-- The worker behind migrate_validate() (a plpgsql function cannot have an input parameter
+-- and an output column both named "category"). Runs with the caller's search_path, so the
+-- checks' table names resolve as the migrations' do.
+CREATE FUNCTION pg_migrate.validate_run(only_category text)
+RETURNS TABLE (check_name text, category text, severity text, status text, violations bigint,
+               sample jsonb, message text)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    chk record;
+    run bigint;
+    started timestamptz;
+    n bigint;
+    rows_sample jsonb;
+    msg text;
+    st text;
+BEGIN
+    IF only_category IS NOT NULL AND only_category NOT IN ('schema', 'integrity', 'relationships', 'business', 'performance') THEN
+        RAISE EXCEPTION 'invalid category "%"', only_category USING ERRCODE = '22023',
+              HINT = 'Categories: schema, integrity, relationships, business, performance.';
+    END IF;
+    run := nextval('pg_migrate.run_id_seq');
+    FOR chk IN SELECT * FROM @extschema@.migrate_validation_checks(only_category) c ORDER BY c.category, c.check_name LOOP
+        started := clock_timestamp();
+        n := NULL; rows_sample := NULL; msg := NULL;
+        BEGIN
+            -- The check's rows are counted once and the first five kept as a sample.
+            EXECUTE format('WITH offending AS MATERIALIZED (%s) '
+                           'SELECT (SELECT count(*) FROM offending), '
+                           '       (SELECT jsonb_agg(to_jsonb(o)) FROM (SELECT * FROM offending LIMIT 5) o)',
+                           chk.check_sql)
+               INTO n, rows_sample;
+            st := CASE WHEN n = 0 THEN 'pass' ELSE 'fail' END;
+            msg := CASE WHEN n = 0 THEN chk.description ELSE format('%s violation(s): %s', n, chk.description) END;
+        EXCEPTION WHEN OTHERS THEN
+            st := 'error';
+            msg := format('the check failed to run: %s (SQLSTATE %s)', SQLERRM, SQLSTATE);
+        END;
+        INSERT INTO pg_migrate.validation_result (run_id, check_name, category, severity, status,
+                                                  violations, sample, message, duration_ms)
+        VALUES (run, chk.check_name, chk.category, chk.severity, st, n, rows_sample, msg,
+                round((extract(epoch FROM clock_timestamp() - started) * 1000)::numeric, 3));
+        check_name := chk.check_name; category := chk.category; severity := chk.severity;
+        status := st; violations := n; sample := rows_sample; message := msg;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.validate_run(text) FROM PUBLIC;
+
+CREATE FUNCTION migrate_validate(category text DEFAULT NULL)
+RETURNS TABLE (check_name text, category text, severity text, status text, violations bigint,
+               sample jsonb, message text)
+LANGUAGE sql VOLATILE
+AS $$ SELECT * FROM pg_migrate.validate_run(category) $$;
+COMMENT ON FUNCTION migrate_validate(text) IS
+    'Run the validation checks (optionally of one category), store and return their results';
+
+-- Pre-flight --------------------------------------------------------------------------------
+
+-- Whether two table lock modes conflict (PostgreSQL's conflict table).
+CREATE FUNCTION migrate_locks_conflict(held text, wanted text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+    WITH levels(mode, lvl) AS (VALUES ('AccessShareLock', 1), ('RowShareLock', 2), ('RowExclusiveLock', 3),
+        ('ShareUpdateExclusiveLock', 4), ('ShareLock', 5), ('ShareRowExclusiveLock', 6),
+        ('ExclusiveLock', 7), ('AccessExclusiveLock', 8)),
+    conflicts(lvl, with_lvls) AS (VALUES (1, ARRAY[8]), (2, ARRAY[7, 8]), (3, ARRAY[5, 6, 7, 8]),
+        (4, ARRAY[4, 5, 6, 7, 8]), (5, ARRAY[3, 4, 6, 7, 8]), (6, ARRAY[3, 4, 5, 6, 7, 8]),
+        (7, ARRAY[2, 3, 4, 5, 6, 7, 8]), (8, ARRAY[1, 2, 3, 4, 5, 6, 7, 8]))
+    SELECT coalesce((SELECT w.lvl = ANY (c.with_lvls)
+                       FROM levels h JOIN conflicts c ON c.lvl = h.lvl, levels w
+                      WHERE h.mode = held AND w.mode = wanted), false)
+$$;
+COMMENT ON FUNCTION migrate_locks_conflict(text, text) IS 'Whether two table lock modes conflict';
+
+CREATE FUNCTION migrate_preflight(target text DEFAULT NULL)
+RETURNS TABLE (check_name text, status text, critical boolean, detail text)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    score integer := 100;
+    critical_failures integer := 0;
+    r record;
+    n bigint;
+    txt text;
+    used integer;
+    avail integer;
+BEGIN
+    IF target IS NOT NULL AND target !~ '^[0-9]{1,32}$' THEN
+        RAISE EXCEPTION 'invalid target version "%"', target USING ERRCODE = '22023';
+    END IF;
+    CREATE TEMP TABLE IF NOT EXISTS pg_migrate_preflight_results
+        (ord serial, check_name text, status text, critical boolean, detail text) ON COMMIT DROP;
+    TRUNCATE pg_migrate_preflight_results;
+
+    -- The tables the pending migrations (up to target) touch, and the lock each needs.
+    CREATE TEMP TABLE IF NOT EXISTS pg_migrate_preflight_touched
+        (version text, relid oid, lock_mode text) ON COMMIT DROP;
+    TRUNCATE pg_migrate_preflight_touched;
+    INSERT INTO pg_migrate_preflight_touched
+    SELECT m.version, to_regclass(l.table_name), l.lock_mode
+      FROM pg_migrate.migration m
+     CROSS JOIN LATERAL @extschema@.migrate_statement_locks(m.up_sql) l
+     WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric)
+       AND to_regclass(l.table_name) IS NOT NULL;
+
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    SELECT 'server_version', CASE WHEN current_setting('server_version_num')::int >= 150000 THEN 'pass' ELSE 'fail' END,
+           true, 'PostgreSQL ' || current_setting('server_version');
+
+    SELECT count(*) INTO used FROM pg_stat_activity WHERE backend_type = 'client backend';
+    avail := current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int;
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    VALUES ('connections', CASE WHEN used > avail * 0.95 THEN 'fail' WHEN used > avail * 0.8 THEN 'warn' ELSE 'pass' END,
+            false, format('%s of %s connections in use', used, avail));
+
+    SELECT count(*), string_agg(format('pid %s (%s for %s): %s', a.pid, a.state,
+                                       date_trunc('second', now() - a.xact_start), left(a.query, 60)), '; ')
+      INTO n, txt
+      FROM pg_stat_activity a
+     WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend' AND a.xact_start IS NOT NULL
+       AND ((a.state = 'idle in transaction' AND now() - a.state_change > interval '1 minute')
+            OR now() - a.xact_start > interval '5 minutes');
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    VALUES ('long_transactions', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END, false,
+            CASE WHEN n > 0 THEN format('%s long-running or idle-in-transaction session(s), which hold locks and block DDL: %s', n, txt)
+                 ELSE 'no transaction older than 5 minutes, none idle in transaction for over 1 minute' END);
+
+    SELECT count(*), string_agg(DISTINCT format('%s holds %s on %s (needed: %s by migration %s)', l.pid, l.mode,
+                                                l.relation::regclass, t.lock_mode, t.version), '; ')
+      INTO n, txt
+      FROM pg_locks l JOIN pg_migrate_preflight_touched t ON t.relid = l.relation
+     WHERE l.granted AND l.pid <> pg_backend_pid() AND l.locktype = 'relation'
+       AND @extschema@.migrate_locks_conflict(l.mode, t.lock_mode);
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    VALUES ('blocking_locks', CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END, true,
+            CASE WHEN n > 0 THEN 'sessions hold locks the pending migrations would wait for: ' || txt
+                 ELSE format('no session holds a conflicting lock on the %s table(s) the pending migrations touch',
+                             (SELECT count(DISTINCT relid) FROM pg_migrate_preflight_touched)) END);
+
+    SELECT count(*), string_agg(format('%s (prepared %s)', gid, date_trunc('second', prepared)), ', ') INTO n, txt
+      FROM pg_prepared_xacts;
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    VALUES ('prepared_transactions', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END, false,
+            CASE WHEN n > 0 THEN format('%s prepared transaction(s) hold their locks until committed: %s', n, txt)
+                 ELSE 'no prepared transactions' END);
+
+    SELECT count(*), max(replay_lag) INTO n, txt FROM pg_stat_replication;
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    SELECT 'replication_lag',
+           CASE WHEN n = 0 OR txt IS NULL THEN 'pass' WHEN txt::interval > interval '5 minutes' THEN 'fail'
+                WHEN txt::interval > interval '30 seconds' THEN 'warn' ELSE 'pass' END,
+           false,
+           CASE WHEN n = 0 THEN 'no streaming replicas' ELSE format('%s replica(s), largest replay lag %s', n, coalesce(txt, '0')) END;
+
+    SELECT count(*), string_agg(indexrelid::regclass::text, ', ') INTO n, txt FROM pg_index WHERE NOT indisvalid;
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    VALUES ('invalid_indexes', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END, false,
+            CASE WHEN n > 0 THEN format('%s invalid index(es): %s', n, txt) ELSE 'no invalid indexes' END);
+
+    SELECT count(*), string_agg(s.version, ', ') INTO n, txt FROM @extschema@.migrate_status() s WHERE s.state = 'modified';
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    VALUES ('checksums', CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END, true,
+            CASE WHEN n > 0 THEN format('applied migration(s) changed in the registry since they ran: %s', txt)
+                 ELSE 'every applied migration matches its checksum' END);
+
+    SELECT count(*), string_agg(x.relid::regclass || ': ' || coalesce('newest snapshot ' || date_trunc('second', x.age) || ' old', 'no snapshot'), '; ')
+      INTO n, txt
+      FROM (SELECT t.relid,
+                   (SELECT now() - max(s.created_at) FROM pg_migrate.snapshot s
+                     WHERE (s.source_schema, s.source_table) =
+                           (SELECT nn.nspname, cc.relname FROM pg_class cc JOIN pg_namespace nn ON nn.oid = cc.relnamespace
+                             WHERE cc.oid = t.relid)) AS age
+              FROM (SELECT DISTINCT relid FROM pg_migrate_preflight_touched
+                     WHERE lock_mode NOT IN ('AccessShareLock', 'ShareUpdateExclusiveLock')) t) x
+     WHERE x.age IS NULL OR x.age > interval '24 hours';
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    VALUES ('snapshot_freshness', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END, false,
+            CASE WHEN n > 0 THEN 'tables the pending migrations change without a snapshot from the last 24 hours: ' || txt
+                 ELSE 'every table the pending migrations change has a snapshot from the last 24 hours' END);
+
+    SELECT count(*), string_agg(m.version || ' (' || m.name || ')', ', ') INTO n, txt
+      FROM pg_migrate.migration m
+     WHERE m.state <> 'applied' AND m.requires_no_transaction AND (target IS NULL OR m.version_order <= target::numeric);
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    VALUES ('non_transactional_migrations', CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END, false,
+            CASE WHEN n > 0 THEN 'pending migrations that must run outside a transaction (pgmig up): ' || txt
+                 ELSE 'every pending migration can run in a transaction' END);
+
+    SELECT count(*), string_agg(DISTINCT m.version || ': ' || f.rule, ', ') INTO n, txt
+      FROM pg_migrate.migration m CROSS JOIN LATERAL @extschema@.migrate_lint(m.up_sql) f
+     WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric) AND f.severity = 'error';
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    VALUES ('lint', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END, false,
+            CASE WHEN n > 0 THEN format('%s lint error(s) in pending migrations (migrate_lint): %s', n, txt)
+                 ELSE 'no lint errors in pending migrations' END);
+
+    SELECT count(*) INTO n FROM pg_migrate.migration m
+     WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric);
+    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
+    VALUES ('pending_migrations', 'pass', false, format('%s migration(s) pending%s', n,
+            CASE WHEN target IS NULL THEN '' ELSE ' up to ' || target END));
+
+    FOR r IN SELECT * FROM pg_migrate_preflight_results ORDER BY ord LOOP
+        IF r.status = 'warn' THEN score := score - 5;
+        ELSIF r.status = 'fail' AND r.critical THEN score := score - 40; critical_failures := critical_failures + 1;
+        ELSIF r.status = 'fail' THEN score := score - 15;
+        END IF;
+        check_name := r.check_name; status := r.status; critical := r.critical; detail := r.detail;
+        RETURN NEXT;
+    END LOOP;
+    score := greatest(score, 0);
+    check_name := 'safety_score';
+    status := CASE WHEN critical_failures > 0 THEN 'fail' WHEN score < 80 THEN 'warn' ELSE 'pass' END;
+    critical := critical_failures > 0;
+    detail := format('%s/100; %s critical failure(s)', score, critical_failures);
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION migrate_preflight(text) IS
+    'Is it safe to migrate now? One row per check (pass/warn/fail), then the safety score';
+
+-- Health --------------------------------------------------------------------------------------
+
+CREATE FUNCTION migrate_health()
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    checks jsonb := '[]';
+    n bigint;
+    m bigint;
+    r record;
+    score integer;
+    log_bytes bigint;
+    newest timestamptz;
+BEGIN
+    SELECT count(*) FILTER (WHERE state IN ('pending', 'rolled_back')), count(*) FILTER (WHERE state = 'failed')
+      INTO n, m FROM pg_migrate.migration;
+    checks := checks || jsonb_build_object('name', 'pending_migrations',
+        'status', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END,
+        'message', format('%s migration(s) pending', n), 'details', jsonb_build_object('pending', n));
+    checks := checks || jsonb_build_object('name', 'failed_migrations',
+        'status', CASE WHEN m > 0 THEN 'fail' ELSE 'pass' END,
+        'message', format('%s migration(s) failed and not applied', m),
+        'details', (SELECT coalesce(jsonb_agg(jsonb_build_object('version', version, 'name', name, 'error', last_error)
+                                              ORDER BY version_order), '[]')
+                      FROM pg_migrate.migration WHERE state = 'failed'));
+
+    SELECT count(*) INTO n FROM @extschema@.migrate_status() s WHERE s.state = 'modified';
+    checks := checks || jsonb_build_object('name', 'checksums', 'status', CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END,
+        'message', format('%s applied migration(s) changed since they ran', n), 'details', jsonb_build_object('modified', n));
+
+    SELECT * INTO r FROM pg_migrate.execution_log WHERE status = 'failed' ORDER BY id DESC LIMIT 1;
+    checks := checks || jsonb_build_object('name', 'last_failure',
+        'status', CASE WHEN r.id IS NULL THEN 'pass' WHEN r.finished_at > now() - interval '24 hours' THEN 'warn' ELSE 'pass' END,
+        'message', CASE WHEN r.id IS NULL THEN 'no failed attempt on record'
+                        ELSE format('migration %s failed %s ago: %s', r.version, date_trunc('second', now() - r.finished_at), r.message) END,
+        'details', CASE WHEN r.id IS NULL THEN '{}'::jsonb
+                        ELSE jsonb_build_object('version', r.version, 'sqlstate', r.sqlstate, 'at', r.finished_at,
+                                                'statement', r.failed_statement) END);
+
+    SELECT count(*) FILTER (WHERE v.status IN ('fail', 'error') AND v.severity = 'error'),
+           count(*) FILTER (WHERE v.status IN ('fail', 'error') AND v.severity <> 'error'), max(v.checked_at)
+      INTO n, m, newest
+      FROM pg_migrate.validation_result v
+     WHERE v.run_id = (SELECT max(run_id) FROM pg_migrate.validation_result);
+    checks := checks || jsonb_build_object('name', 'validation',
+        'status', CASE WHEN n > 0 THEN 'fail' WHEN m > 0 THEN 'warn'
+                       WHEN NOT EXISTS (SELECT 1 FROM pg_migrate.validation_result) THEN 'warn' ELSE 'pass' END,
+        'message', CASE WHEN NOT EXISTS (SELECT 1 FROM pg_migrate.validation_result) THEN 'migrate_validate() has never run'
+                        ELSE format('last validation: %s failing error check(s), %s failing warning check(s)', n, m) END,
+        'details', (SELECT coalesce(jsonb_agg(jsonb_build_object('check', v.check_name, 'status', v.status,
+                                                                 'violations', v.violations)), '[]')
+                      FROM pg_migrate.validation_result v
+                     WHERE v.run_id = (SELECT max(run_id) FROM pg_migrate.validation_result) AND v.status <> 'pass'));
+
+    SELECT count(*) FILTER (WHERE verify_ok = false), count(*), max(created_at) INTO n, m, newest FROM pg_migrate.snapshot;
+    checks := checks || jsonb_build_object('name', 'snapshots',
+        'status', CASE WHEN n > 0 THEN 'fail'
+                       WHEN m > 0 AND (SELECT max(created_at) FROM pg_migrate.snapshot) < now() - interval '7 days' THEN 'warn'
+                       ELSE 'pass' END,
+        'message', CASE WHEN m = 0 THEN 'no snapshots'
+                        ELSE format('%s snapshot(s), %s failed verification, newest %s old', m, n,
+                                    date_trunc('second', now() - (SELECT max(created_at) FROM pg_migrate.snapshot))) END,
+        'details', jsonb_build_object('snapshots', m, 'failed_verification', n));
+
+    SELECT pg_total_relation_size('pg_migrate.execution_log') + pg_total_relation_size('pg_migrate.rollback_log'),
+           (SELECT count(*) FROM pg_migrate.execution_log) INTO log_bytes, n;
+    checks := checks || jsonb_build_object('name', 'log_growth',
+        'status', CASE WHEN log_bytes > 1024 * 1024 * 1024 THEN 'warn' ELSE 'pass' END,
+        'message', format('execution and rollback logs: %s in %s execution row(s)', pg_size_pretty(log_bytes), n),
+        'details', jsonb_build_object('bytes', log_bytes, 'execution_rows', n));
+
+    SELECT split_part(p.detail, '/', 1)::int INTO score FROM @extschema@.migrate_preflight() p WHERE p.check_name = 'safety_score';
+    RETURN jsonb_build_object(
+        'overall', CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(checks) c WHERE c->>'status' = 'fail') THEN 'critical'
+                        WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(checks) c WHERE c->>'status' = 'warn') THEN 'warning'
+                        ELSE 'healthy' END,
+        'checks', checks,
+        'safety_score', score);
+END
+$$;
+COMMENT ON FUNCTION migrate_health() IS
+    'Health report as jsonb: overall, checks (pending/failed migrations, last failure, validation, snapshots, log growth), safety_score';
+
+REVOKE ALL ON FUNCTION validation_check_add(text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION validation_check_drop(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_validation_checks(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_validate(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_locks_conflict(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_preflight(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_health() FROM PUBLIC;

@@ -8,5 +8,6 @@ extern int lock_retries;          // pg_migrate.lock_retries
 extern int statement_timeout_ms;  // pg_migrate.statement_timeout (0: none)
 extern int retry_delay_ms;        // pg_migrate.retry_delay
 extern int retry_max_delay_ms;    // pg_migrate.retry_max_delay
+extern bool require_preflight;    // pg_migrate.require_preflight
 
 }  // namespace pgm::config

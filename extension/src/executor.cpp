@@ -280,6 +280,22 @@ void require_registered_target(const std::string &target, bool allow_zero) {
                                        : "migrate_status() lists the registered versions.");
 }
 
+// With pg_migrate.require_preflight on, a critical pre-flight failure refuses the run.
+void require_preflight_pass(const std::optional<std::string> &target) {
+    auto r = pg::query(
+        "SELECT pg_catalog.format('SELECT pg_catalog.string_agg(check_name || '': '' || detail, ''; '') "
+        "FROM %I.migrate_preflight($1) WHERE critical AND status = ''fail''', n.nspname) "
+        "  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
+        " WHERE e.extname = 'pg_migrate'");
+    const std::string sql = r.rows.at(0).at(0).value();
+    auto failed = pg::query(sql.c_str(), {target});
+    if (failed.rows.at(0).at(0))
+        throw pg::UserError("55000", "pre-flight checks failed; nothing was applied",
+                            *failed.rows.at(0).at(0),
+                            "Resolve them (migrate_preflight() shows every check), or run with "
+                            "SET pg_migrate.require_preflight = off.");
+}
+
 void write_log(long run_id, const std::vector<ExecutionRecord> &records) {
     if (records.empty()) return;
     ExecutionLog log(run_id);
@@ -332,6 +348,7 @@ Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
         return (Datum)0;
     }
 
+    if (config::require_preflight && !plan.empty()) require_preflight_pass(target);
     for (size_t i = 0; i < plan.size(); ++i) {
         if (!plan[i].requires_no_transaction) continue;
         throw pg::UserError(

@@ -45,6 +45,30 @@ Datum migrate_statement_locks_impl(FunctionCallInfo fcinfo) {
     return (Datum)0;
 }
 
+Datum migrate_data_expectations_impl(FunctionCallInfo fcinfo) {
+    pg::spi_connect();
+    const auto statements = analyze_arg(fcinfo);
+    std::vector<pg::Row> rows;
+    for (const auto &s : statements)
+        for (const auto &e : s.expectations) {
+            std::string columns = "{";
+            for (size_t i = 0; i < e.columns.size(); ++i) {
+                std::string quoted;
+                for (char c : e.columns[i]) {
+                    if (c == '"' || c == '\\') quoted += '\\';
+                    quoted += c;
+                }
+                columns += (i ? ",\"" : "\"") + quoted + "\"";
+            }
+            columns += "}";
+            rows.push_back({std::to_string(s.number), e.kind, e.table, columns,
+                            e.expression.empty() ? pg::Value() : pg::Value(e.expression), e.constraint});
+        }
+    pg::spi_finish();
+    pg::return_rows(fcinfo, rows);
+    return (Datum)0;
+}
+
 }  // namespace
 
 }  // namespace pgm
@@ -52,6 +76,10 @@ Datum migrate_statement_locks_impl(FunctionCallInfo fcinfo) {
 extern "C" {
 PG_FUNCTION_INFO_V1(pgm_migrate_lint);
 Datum pgm_migrate_lint(PG_FUNCTION_ARGS) { return pgm::pg::call_cpp(fcinfo, pgm::migrate_lint_impl); }
+PG_FUNCTION_INFO_V1(pgm_migrate_data_expectations);
+Datum pgm_migrate_data_expectations(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::migrate_data_expectations_impl);
+}
 PG_FUNCTION_INFO_V1(pgm_migrate_statement_locks);
 Datum pgm_migrate_statement_locks(PG_FUNCTION_ARGS) {
     return pgm::pg::call_cpp(fcinfo, pgm::migrate_statement_locks_impl);

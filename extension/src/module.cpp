@@ -8,6 +8,7 @@ int lock_retries = 5;
 int statement_timeout_ms = 0;
 int retry_delay_ms = 100;
 int retry_max_delay_ms = 10000;
+bool require_preflight = false;
 }  // namespace pgm::config
 
 extern "C" {
@@ -41,6 +42,12 @@ void _PG_init(void) {
     DefineCustomIntVariable("pg_migrate.retry_max_delay", "Upper bound of the lock retry delay.",
                             nullptr, &retry_max_delay_ms, 10000, 0, 3600000, PGC_USERSET,
                             GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "pg_migrate.require_preflight",
+        "Makes migrate_execute() refuse to run when a critical pre-flight check fails.",
+        "The checks are those of migrate_preflight(target): sessions holding conflicting locks on "
+        "the tables the pending migrations touch, modified applied migrations.",
+        &require_preflight, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pg_migrate");
 }
 
