@@ -674,3 +674,237 @@ REVOKE ALL ON FUNCTION migrate_validate(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_locks_conflict(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_preflight(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_health() FROM PUBLIC;
+
+-- Batched backfill ------------------------------------------------------------------------
+
+CREATE TABLE pg_migrate.backfill_progress (
+    id              bigserial PRIMARY KEY,
+    table_oid       oid NOT NULL,
+    table_name      text NOT NULL,
+    key_column      name NOT NULL,
+    set_clause      text NOT NULL,
+    where_clause    text,
+    batch_size      integer NOT NULL,
+    sleep_ms        integer NOT NULL,
+    status          text NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+    rows_done       bigint NOT NULL DEFAULT 0,
+    rows_estimated  bigint,
+    batches         bigint NOT NULL DEFAULT 0,
+    retries         integer NOT NULL DEFAULT 0,
+    last_key        text,
+    rows_per_second numeric(14, 1),
+    max_batch_ms    numeric(14, 3),
+    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at     timestamptz,
+    pid             integer NOT NULL DEFAULT pg_backend_pid(),
+    started_by      name NOT NULL DEFAULT session_user,
+    error           text
+);
+CREATE INDEX ON pg_migrate.backfill_progress (table_oid, status);
+COMMENT ON TABLE pg_migrate.backfill_progress IS
+    'Progress of migrate_backfill() runs, committed after every batch so other sessions can watch';
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.backfill_progress', '');
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.backfill_progress_id_seq', '');
+REVOKE ALL ON pg_migrate.backfill_progress FROM PUBLIC;
+REVOKE ALL ON SEQUENCE pg_migrate.backfill_progress_id_seq FROM PUBLIC;
+
+CREATE FUNCTION pg_migrate.backfill_clauses_check(set_clause text, where_clause text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'pgm_backfill_clauses_check'
+LANGUAGE C IMMUTABLE;
+REVOKE ALL ON FUNCTION pg_migrate.backfill_clauses_check(text, text) FROM PUBLIC;
+
+CREATE FUNCTION pg_migrate.backfill_require_no_transaction_block()
+RETURNS void
+AS 'MODULE_PATHNAME', 'pgm_backfill_require_no_transaction_block'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION pg_migrate.backfill_require_no_transaction_block() FROM PUBLIC;
+
+-- No SET clause: a procedure that commits cannot have one.
+CREATE PROCEDURE migrate_backfill(rel regclass, set_clause text, where_clause text DEFAULT NULL,
+                                  batch_size integer DEFAULT 1000, sleep_ms integer DEFAULT 0)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    key_col name;
+    key_type text;
+    progress_id bigint;
+    resume_key text;
+    resumed_rows bigint := 0;
+    batch_sql text;
+    n bigint;
+    new_last text;
+    t0 timestamptz;
+    batch_ms numeric;
+    attempt integer;
+    max_retries integer;
+    base_delay_ms integer;
+    max_delay_ms integer;
+    delay_ms numeric;
+    other_pid integer;
+    failure text;
+    failure_state text;
+BEGIN
+    IF rel IS NULL OR set_clause IS NULL THEN
+        RAISE EXCEPTION 'rel and set_clause must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM pg_migrate.backfill_require_no_transaction_block();
+    IF batch_size IS NULL OR batch_size < 1 OR batch_size > 1000000 THEN
+        RAISE EXCEPTION 'batch_size must be between 1 and 1000000, got %', batch_size USING ERRCODE = '22023';
+    END IF;
+    IF sleep_ms IS NULL OR sleep_ms < 0 OR sleep_ms > 3600000 THEN
+        RAISE EXCEPTION 'sleep_ms must be between 0 and 3600000, got %', sleep_ms USING ERRCODE = '22023';
+    END IF;
+    IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = rel) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', rel USING ERRCODE = '42809';
+    END IF;
+    SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) INTO key_col, key_type
+      FROM pg_catalog.pg_index i
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE i.indrelid = rel AND i.indisprimary AND i.indnatts = 1;
+    IF key_col IS NULL THEN
+        RAISE EXCEPTION 'migrate_backfill needs a single-column primary key on %', rel USING ERRCODE = '55000',
+              HINT = 'Batches are keyset-paginated on the primary key.';
+    END IF;
+    -- Each clause must stay one clause, checked with PostgreSQL's parser: nothing may end the
+    -- statement it is placed in or change its structure.
+    PERFORM pg_migrate.backfill_clauses_check(set_clause, where_clause);
+    -- Reject clauses that do not plan before touching anything.
+    BEGIN
+        EXECUTE pg_catalog.format(E'EXPLAIN UPDATE %s SET %s\n WHERE false', rel, set_clause);
+        IF where_clause IS NOT NULL THEN
+            EXECUTE pg_catalog.format(E'EXPLAIN SELECT 1 FROM %s WHERE (%s\n)', rel, where_clause);
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE EXCEPTION 'invalid backfill clause for %: %', rel, SQLERRM USING ERRCODE = SQLSTATE,
+              HINT = 'set_clause is what follows SET in an UPDATE (e.g. ''new_role = old_role''); where_clause a condition.';
+    END;
+
+    PERFORM @extschema@.migrate_checksum('');  -- loads the library, so its settings exist
+    max_retries := pg_catalog.current_setting('pg_migrate.lock_retries')::int;
+    base_delay_ms := extract(epoch FROM pg_catalog.current_setting('pg_migrate.retry_delay')::interval) * 1000;
+    max_delay_ms := extract(epoch FROM pg_catalog.current_setting('pg_migrate.retry_max_delay')::interval) * 1000;
+
+    -- Resume an earlier run of the same backfill that did not finish; refuse to run twice.
+    SELECT p.id, p.last_key, p.rows_done, p.pid INTO progress_id, resume_key, resumed_rows, other_pid
+      FROM pg_migrate.backfill_progress p
+     WHERE p.table_oid = rel AND p.set_clause = migrate_backfill.set_clause
+       AND p.where_clause IS NOT DISTINCT FROM migrate_backfill.where_clause AND p.status <> 'completed'
+     ORDER BY p.id DESC LIMIT 1
+       FOR UPDATE;
+    resumed_rows := coalesce(resumed_rows, 0);
+    IF progress_id IS NOT NULL AND other_pid <> pg_catalog.pg_backend_pid()
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = other_pid AND a.state = 'active'
+                      AND a.query ILIKE '%migrate_backfill%')
+       AND (SELECT status FROM pg_migrate.backfill_progress WHERE id = progress_id) = 'running' THEN
+        RAISE EXCEPTION 'this backfill of % is already running in backend %', rel, other_pid USING ERRCODE = '55006';
+    END IF;
+    IF progress_id IS NULL THEN
+        INSERT INTO pg_migrate.backfill_progress (table_oid, table_name, key_column, set_clause, where_clause,
+                                                  batch_size, sleep_ms, status, rows_estimated)
+        VALUES (rel, rel::text, key_col, migrate_backfill.set_clause, migrate_backfill.where_clause,
+                migrate_backfill.batch_size, migrate_backfill.sleep_ms, 'running',
+                greatest((SELECT reltuples::bigint FROM pg_catalog.pg_class WHERE oid = rel), 0))
+        RETURNING id INTO progress_id;
+    ELSE
+        UPDATE pg_migrate.backfill_progress
+           SET status = 'running', pid = pg_catalog.pg_backend_pid(), error = NULL, finished_at = NULL,
+               batch_size = migrate_backfill.batch_size, sleep_ms = migrate_backfill.sleep_ms,
+               updated_at = pg_catalog.clock_timestamp()
+         WHERE id = progress_id;
+        RAISE NOTICE 'resuming backfill % of % after key % (% rows already done)', progress_id, rel,
+                     coalesce(resume_key, '(start)'), resumed_rows;
+    END IF;
+    COMMIT;
+
+    batch_sql := pg_catalog.format(
+        E'WITH done AS (UPDATE %2$s SET %3$s\n WHERE %1$I = ANY (ARRAY(SELECT %1$I FROM %2$s '
+        'WHERE ($1::text IS NULL OR %1$I > $1::%4$s)%5$s ORDER BY %1$I LIMIT %6$s)) RETURNING %1$I) '
+        'SELECT count(*), max(%1$I)::text FROM done',
+        key_col, rel, set_clause, key_type,
+        CASE WHEN where_clause IS NULL THEN '' ELSE pg_catalog.format(E' AND (%s\n)', where_clause) END,
+        batch_size);
+    LOOP
+        attempt := 0;
+        failure := NULL;
+        LOOP
+            BEGIN
+                PERFORM pg_catalog.set_config('lock_timeout',
+                                              pg_catalog.current_setting('pg_migrate.lock_timeout'), true);
+                t0 := pg_catalog.clock_timestamp();
+                EXECUTE batch_sql USING resume_key INTO n, new_last;
+                batch_ms := extract(epoch FROM pg_catalog.clock_timestamp() - t0) * 1000;
+                EXIT;
+            EXCEPTION
+                WHEN lock_not_available OR deadlock_detected THEN
+                    attempt := attempt + 1;
+                    IF attempt > max_retries THEN
+                        failure := pg_catalog.format('%s (after %s retries)', SQLERRM, max_retries);
+                        failure_state := SQLSTATE;
+                        EXIT;
+                    END IF;
+                    UPDATE pg_migrate.backfill_progress SET retries = retries + 1 WHERE id = progress_id;
+                    delay_ms := least(max_delay_ms, base_delay_ms * 2 ^ (attempt - 1));
+                    PERFORM pg_catalog.pg_sleep((delay_ms / 2 + random() * delay_ms / 2) / 1000.0);
+                WHEN OTHERS THEN
+                    failure := SQLERRM;
+                    failure_state := SQLSTATE;
+                    EXIT;
+            END;
+        END LOOP;
+        IF failure IS NOT NULL THEN
+            UPDATE pg_migrate.backfill_progress
+               SET status = 'failed', error = failure, updated_at = pg_catalog.clock_timestamp()
+             WHERE id = progress_id;
+            COMMIT;
+            RAISE EXCEPTION 'backfill % of % failed after % rows: %', progress_id, rel,
+                  (SELECT rows_done FROM pg_migrate.backfill_progress WHERE id = progress_id), failure
+                  USING ERRCODE = failure_state,
+                        HINT = 'Fix the cause and CALL migrate_backfill again with the same arguments: it resumes after the last committed batch.';
+        END IF;
+        IF n > 0 THEN
+            resume_key := new_last;
+        END IF;
+        UPDATE pg_migrate.backfill_progress
+           SET rows_done = rows_done + n, batches = batches + CASE WHEN n > 0 THEN 1 ELSE 0 END,
+               last_key = resume_key, updated_at = pg_catalog.clock_timestamp(),
+               max_batch_ms = greatest(coalesce(max_batch_ms, 0), batch_ms),
+               rows_per_second = (rows_done + n - resumed_rows)
+                                 / greatest(extract(epoch FROM pg_catalog.clock_timestamp() - started_at), 0.001),
+               status = CASE WHEN n < migrate_backfill.batch_size THEN 'completed' ELSE 'running' END,
+               finished_at = CASE WHEN n < migrate_backfill.batch_size THEN pg_catalog.clock_timestamp() END
+         WHERE id = progress_id;
+        COMMIT;
+        EXIT WHEN n < batch_size;
+        IF sleep_ms > 0 THEN
+            PERFORM pg_catalog.pg_sleep(sleep_ms / 1000.0);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE migrate_backfill(regclass, text, text, integer, integer) IS
+    'UPDATE a table in keyset-paginated batches on its primary key, committing after each batch, resumable';
+
+CREATE FUNCTION migrate_backfill_progress()
+RETURNS TABLE (id bigint, table_name text, status text, rows_done bigint, rows_estimated bigint,
+               percent numeric, batches bigint, retries integer, rows_per_second numeric,
+               max_batch_ms numeric, last_key text, started_at timestamptz, updated_at timestamptz,
+               finished_at timestamptz, eta interval, error text)
+LANGUAGE sql STABLE
+AS $$
+    SELECT p.id, p.table_name, p.status, p.rows_done, p.rows_estimated,
+           CASE WHEN p.status = 'completed' THEN 100
+                WHEN p.rows_estimated > 0 THEN least(round(100.0 * p.rows_done / p.rows_estimated, 1), 99.9) END,
+           p.batches, p.retries, p.rows_per_second, p.max_batch_ms, p.last_key, p.started_at, p.updated_at,
+           p.finished_at,
+           CASE WHEN p.status = 'running' AND p.rows_per_second > 0 AND p.rows_estimated > p.rows_done
+                THEN (p.rows_estimated - p.rows_done) / p.rows_per_second * interval '1 second' END,
+           p.error
+      FROM pg_migrate.backfill_progress p
+     ORDER BY p.id
+$$;
+COMMENT ON FUNCTION migrate_backfill_progress() IS 'Progress of every backfill, with percent and ETA';
+
+REVOKE ALL ON PROCEDURE migrate_backfill(regclass, text, text, integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_backfill_progress() FROM PUBLIC;
