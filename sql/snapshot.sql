@@ -110,6 +110,32 @@ SELECT migrate_register('20260101000000', 'with_snapshot', $$SELECT snapshot_cre
 SELECT version, status FROM migrate_execute();
 SELECT label, migration_version FROM snapshot_list() WHERE label = 'inside';
 
+-- Declared snapshots: the "snapshot" option or the -- pgmig:snapshot directive makes
+-- migrate_execute() snapshot the tables before the migration runs (outside its
+-- subtransaction, so the snapshot outlives a failure), and records the ids in the log.
+SELECT migrate_register('20260101000001', 'relabel', E'-- pgmig:snapshot user_profiles\nUPDATE user_profiles SET role = lower(role) || ''!'';');
+SELECT migrate_register('20260101000002', 'fails', 'UPDATE user_profiles SET role = NULL;', NULL, NULL,
+                        '{"snapshot": ["user_profiles"]}');
+SELECT version, options FROM pg_migrate.migration WHERE version > '20260101000000' ORDER BY version;
+SELECT version, status, message FROM migrate_execute();
+SELECT l.version, l.status, l.phase, s.label, s.migration_version
+  FROM pg_migrate.execution_log l JOIN pg_migrate.snapshot s ON s.id = ANY (l.snapshot_ids)
+ WHERE l.version > '20260101000000' ORDER BY l.id;
+-- A migration without a down script is rolled back by restoring its declared snapshots.
+SELECT role, count(*) FROM user_profiles GROUP BY role ORDER BY role;
+SELECT version, status, message FROM migrate_rollback(dry_run => true);
+SELECT version, status, message FROM migrate_rollback();
+SELECT role, count(*) FROM user_profiles GROUP BY role ORDER BY role;
+SELECT version, operation, status, phase, message FROM pg_migrate.execution_log
+ WHERE version = '20260101000001' ORDER BY id;
+-- A declared table that does not exist fails the migration before any of its SQL runs.
+SELECT migrate_register('20260101000002', 'fails', 'UPDATE user_profiles SET role = NULL;', NULL, NULL,
+                        '{"snapshot": ["no_such_table"]}');
+SELECT version, status, message FROM migrate_execute();
+SELECT migrate_register('20260101000003', 'bad_option', 'SELECT 1', NULL, NULL, '{"snapshot": 5}');
+SELECT migrate_register('20260101000003', 'bad_option', 'SELECT 1', NULL, NULL, '{"snapshot": ["a b c"]}');
+DELETE FROM pg_migrate.migration WHERE version = '20260101000002';
+
 -- Prune: keep the newest per table, or drop by age.
 SELECT count(*) AS before_prune FROM snapshot_list();
 SELECT snapshot_prune(keep_last => 1) AS pruned;

@@ -908,3 +908,11 @@ COMMENT ON FUNCTION migrate_backfill_progress() IS 'Progress of every backfill, 
 
 REVOKE ALL ON PROCEDURE migrate_backfill(regclass, text, text, integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_backfill_progress() FROM PUBLIC;
+
+-- Snapshots declared by migrations ---------------------------------------------------------
+
+-- The snapshots taken before a migration ran (its "snapshot" option or -- pgmig:snapshot
+-- directive), recorded beside each attempt; a rollback can restore from them.
+ALTER TABLE pg_migrate.execution_log ADD COLUMN snapshot_ids bigint[];
+ALTER TABLE pg_migrate.execution_log DROP CONSTRAINT execution_log_phase_check,
+    ADD CONSTRAINT execution_log_phase_check CHECK (phase IN ('up', 'verify', 'down', 'snapshot', 'restore'));

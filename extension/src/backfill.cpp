@@ -27,8 +27,9 @@ Datum backfill_clauses_check_impl(FunctionCallInfo fcinfo) {
                      u->withClause == nullptr;
         });
     } catch (const pg::PgError &e) {
-        throw pg::UserError("42601", std::string("set_clause does not parse: ") + e.what(), "",
-                            "set_clause is what follows SET in an UPDATE, e.g. 'new_role = old_role'.");
+        throw pg::UserError(
+            "42601", std::string("set_clause does not parse: ") + e.what(), "",
+            "set_clause is what follows SET in an UPDATE, e.g. 'new_role = old_role'.");
     }
     if (!set_ok)
         throw pg::UserError("42601", "set_clause must be only column assignments",
@@ -52,12 +53,14 @@ Datum backfill_clauses_check_impl(FunctionCallInfo fcinfo) {
                            sel->distinctClause == NIL && sel->op == SETOP_NONE;
             });
         } catch (const pg::PgError &e) {
-            throw pg::UserError("42601", std::string("where_clause is not one expression: ") + e.what(), "",
+            throw pg::UserError("42601",
+                                std::string("where_clause is not one expression: ") + e.what(), "",
                                 "where_clause is a condition such as 'new_role IS NULL'.");
         }
         if (!where_ok)
             throw pg::UserError("42601", "where_clause must be one condition",
-                                "It may not contain FROM, ORDER BY, LIMIT, a second expression or another statement.");
+                                "It may not contain FROM, ORDER BY, LIMIT, a second expression or "
+                                "another statement.");
     }
     PG_RETURN_VOID();
 }
@@ -66,10 +69,11 @@ Datum backfill_clauses_check_impl(FunctionCallInfo fcinfo) {
 // outside an explicit transaction block; say so before any work instead of failing later.
 Datum backfill_require_no_transaction_block_impl(FunctionCallInfo fcinfo) {
     if (IsTransactionBlock())
-        throw pg::UserError("25001", "migrate_backfill() cannot run inside a transaction block",
-                            "It commits after every batch so that no batch holds its locks for long.",
-                            "CALL it on its own, outside BEGIN ... COMMIT (psql's autocommit, or a "
-                            "separate connection).");
+        throw pg::UserError(
+            "25001", "migrate_backfill() cannot run inside a transaction block",
+            "It commits after every batch so that no batch holds its locks for long.",
+            "CALL it on its own, outside BEGIN ... COMMIT (psql's autocommit, or a "
+            "separate connection).");
     PG_RETURN_VOID();
 }
 

@@ -12,7 +12,7 @@ namespace pgm {
 // What went wrong in a script, with where.
 struct ScriptFailure {
     std::string sqlstate, message, detail, hint, context;
-    std::string phase;      // up, verify, down
+    std::string phase;      // up, verify, down, snapshot, restore
     std::string statement;  // the failing statement's text
     std::optional<int> statement_number, statement_position, error_position;
 };
@@ -28,6 +28,7 @@ struct ExecutionRecord {
     double duration_ms = 0;
     std::string checksum;
     int lock_timeout_ms = 0;
+    std::string snapshot_ids;  // comma-separated ids of the snapshots taken before it ran
     std::optional<ScriptFailure> failure;
     std::string note;  // message when there is no failure (e.g. why a migration was undone)
     // When set, a rollback_log row with this reason is written and linked to this record.
@@ -41,6 +42,7 @@ class ExecutionLog {
 
   private:
     std::string run_id_;
+    bool with_snapshot_ids_;
     pg::PreparedQuery insert_execution_;
     pg::PreparedQuery insert_rollback_;
 };

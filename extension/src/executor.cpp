@@ -2,6 +2,7 @@
 // subtransaction, with lock timeouts and retries, and record every attempt.
 #include "config.hpp"
 #include "execution_log.hpp"
+#include "extension_schema.hpp"
 #include "migration_lock.hpp"
 #include "migration_version.hpp"
 #include "pg/arguments.hpp"
@@ -29,13 +30,17 @@ struct Migration {
     bool requires_no_transaction = false;
     bool down_requires_no_transaction = false;
     MigrationOptionLimits option_limits;
+    std::vector<std::string> snapshot_tables;  // snapshot before applying (option / directive)
+    std::string restore_snapshot_ids;  // rollback without a down script: restore these instead
 };
 
 constexpr const char *kMigrationColumns =
     "SELECT version, name, up_sql, down_sql, verify_sql, options::text, checksum, "
     "       requires_no_transaction, coalesce(no_transaction_reason, ''), "
     "       down_requires_no_transaction, (options->>'lock_timeout')::int, "
-    "       (options->>'statement_timeout')::int, (options->>'lock_retries')::int "
+    "       (options->>'statement_timeout')::int, (options->>'lock_retries')::int, "
+    "       pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.jsonb_array_elements_text("
+    "           coalesce(options->'snapshot', '[]'))), E'\\n') "
     "  FROM pg_migrate.migration ";
 
 std::vector<Migration> load_migrations(const std::string &where,
@@ -59,6 +64,14 @@ std::vector<Migration> load_migrations(const std::string &where,
             return v ? std::optional<int>(std::stoi(*v)) : std::nullopt;
         };
         m.option_limits = {as_int(r[10]), as_int(r[11]), as_int(r[12])};
+        const std::string tables = r[13].value_or("");
+        size_t start = 0;
+        while (start < tables.size()) {
+            size_t end = tables.find('\n', start);
+            if (end == std::string::npos) end = tables.size();
+            if (end > start) m.snapshot_tables.push_back(tables.substr(start, end - start));
+            start = end + 1;
+        }
         out.push_back(std::move(m));
     }
     return out;
@@ -120,7 +133,7 @@ ScriptFailure failure_from(const pg::PgError &e, const char *phase, const Script
 std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
                                           const MigrationLimits &limits) {
     const bool execute = op == Operation::Execute;
-    const char *main_phase = execute ? "up" : "down";
+    const char *main_phase = execute ? "up" : (m.restore_snapshot_ids.empty() ? "down" : "restore");
     const ScriptAnalysis main =
         analyze_script(execute ? m.up_sql : *m.down_sql, main_phase, m.version);
     std::optional<ScriptAnalysis> verify;
@@ -195,9 +208,63 @@ std::mt19937_64 &jitter_source() {
     return rng;
 }
 
+// Snapshots of the tables a migration declared, taken before it runs and outside its
+// subtransaction, so that they outlive its failure. A table that cannot be snapshotted is a
+// failure of the migration, reported before any of its SQL runs.
+std::optional<ScriptFailure> take_declared_snapshots(const Migration &m, std::string &ids) {
+    if (m.snapshot_tables.empty()) return std::nullopt;
+    const std::string create = "SELECT " + extension_function("snapshot_create") +
+                               "(pg_catalog.to_regclass($1), 'before migration ' || $2)";
+    RunningMigration running(m.version);
+    for (const auto &table : m.snapshot_tables) {
+        auto exists = pg::query("SELECT pg_catalog.to_regclass($1) IS NOT NULL", {table});
+        if (exists.rows.at(0).at(0).value_or("f") != "t") {
+            ScriptFailure f;
+            f.sqlstate = "42P01";
+            f.phase = "snapshot";
+            f.message = "cannot take the declared snapshot of \"" + table + "\": no such table";
+            f.hint = "Fix the snapshot option or -- pgmig:snapshot directive of migration " +
+                     m.version + ".";
+            return f;
+        }
+        pg::Subtransaction sub;
+        try {
+            auto r = pg::query(create.c_str(), {table, m.version});
+            sub.commit();
+            ids += (ids.empty() ? "" : ",") + r.rows.at(0).at(0).value();
+        } catch (const pg::PgError &e) {
+            ScriptFailure f;
+            f.sqlstate = e.sqlstate();
+            f.phase = "snapshot";
+            f.message = "cannot take the declared snapshot of \"" + table + "\": " + e.what();
+            sub.rollback();
+            return f;
+        }
+    }
+    return std::nullopt;
+}
+
 Outcome run_with_retries(const Migration &m, Operation op, bool atomic,
                          std::vector<ExecutionRecord> &log) {
     const MigrationLimits limits = effective_limits(m.option_limits);
+    std::string snapshot_ids;
+    if (op == Operation::Execute) {
+        if (auto failure = take_declared_snapshots(m, snapshot_ids)) {
+            ExecutionRecord rec;
+            rec.version = m.version;
+            rec.name = m.name;
+            rec.operation = "execute";
+            rec.status = "failed";
+            rec.atomic = atomic;
+            rec.phase = "snapshot";
+            rec.checksum = m.checksum;
+            rec.lock_timeout_ms = limits.lock_timeout_ms;
+            rec.started_at = rec.finished_at = pg::now();
+            rec.failure = failure;
+            log.push_back(rec);
+            return {false, failure, 0};
+        }
+    }
     const RetryPolicy policy{limits.lock_retries, config::retry_delay_ms,
                              config::retry_max_delay_ms};
     const auto total_start = std::chrono::steady_clock::now();
@@ -211,6 +278,7 @@ Outcome run_with_retries(const Migration &m, Operation op, bool atomic,
         rec.atomic = atomic;
         rec.checksum = m.checksum;
         rec.lock_timeout_ms = limits.lock_timeout_ms;
+        rec.snapshot_ids = snapshot_ids;
         rec.started_at = pg::now();
         const auto start = std::chrono::steady_clock::now();
         std::optional<ScriptFailure> failure;
@@ -220,12 +288,17 @@ Outcome run_with_retries(const Migration &m, Operation op, bool atomic,
         }
         rec.duration_ms = elapsed_ms(start);
         rec.finished_at = pg::now();
-        rec.phase = failure ? failure->phase : (op == Operation::Execute ? "up" : "down");
+        rec.phase = failure ? failure->phase
+                            : (op == Operation::Execute
+                                   ? "up"
+                                   : (m.restore_snapshot_ids.empty() ? "down" : "restore"));
         if (!failure) {
             rec.status = "succeeded";
             if (op == Operation::Rollback) {
                 rec.rollback_reason = "requested";
-                rec.note = "down script ran";
+                rec.note = m.restore_snapshot_ids.empty()
+                               ? "down script ran"
+                               : "no down script: restored snapshot(s) " + m.restore_snapshot_ids;
             }
             log.push_back(rec);
             return {true, std::nullopt, elapsed_ms(total_start)};
@@ -283,7 +356,8 @@ void require_registered_target(const std::string &target, bool allow_zero) {
 // With pg_migrate.require_preflight on, a critical pre-flight failure refuses the run.
 void require_preflight_pass(const std::optional<std::string> &target) {
     auto r = pg::query(
-        "SELECT pg_catalog.format('SELECT pg_catalog.string_agg(check_name || '': '' || detail, ''; '') "
+        "SELECT pg_catalog.format('SELECT pg_catalog.string_agg(check_name || '': '' || detail, "
+        "''; '') "
         "FROM %I.migrate_preflight($1) WHERE critical AND status = ''fail''', n.nspname) "
         "  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
         " WHERE e.extname = 'pg_migrate'");
@@ -436,12 +510,48 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
     pg::spi_connect();
     if (!dry_run) acquire_migration_lock();
     if (target) require_registered_target(*target, true);
-    const std::vector<Migration> plan =
+    const std::vector<Migration> planned =
         target ? load_migrations(
                      "WHERE state = 'applied' AND version_order > $1::numeric "
                      "ORDER BY version_order DESC",
                      {target})
                : load_migrations("WHERE state = 'applied' ORDER BY version_order DESC LIMIT 1", {});
+
+    // A migration without a down script can still be rolled back when snapshots were taken
+    // before its last apply (its "snapshot" option): they are restored instead.
+    std::vector<Migration> plan = planned;
+    const bool log_has_snapshots =
+        pg::query(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+            "'pg_migrate.execution_log'::pg_catalog.regclass AND attname = 'snapshot_ids' "
+            "AND NOT attisdropped)")
+            .rows.at(0)
+            .at(0)
+            .value_or("f") == "t";
+    for (auto &m : plan) {
+        if (m.down_sql || !log_has_snapshots) continue;
+        auto ids = pg::query(
+            "SELECT pg_catalog.string_agg(s.id::text, ',' ORDER BY s.id) "
+            "  FROM pg_migrate.snapshot s "
+            " WHERE s.id = ANY ((SELECT l.snapshot_ids FROM pg_migrate.execution_log l "
+            "                     WHERE l.version = $1 AND l.operation = 'execute' AND l.status = "
+            "'succeeded' "
+            "                     ORDER BY l.id DESC LIMIT 1)::bigint[])",
+            {m.version});
+        if (!ids.rows.at(0).at(0)) continue;
+        m.restore_snapshot_ids = *ids.rows.at(0).at(0);
+        const std::string restore = extension_function("snapshot_restore");
+        std::string script;
+        size_t start = 0;
+        while (start <= m.restore_snapshot_ids.size()) {
+            size_t end = m.restore_snapshot_ids.find(',', start);
+            if (end == std::string::npos) end = m.restore_snapshot_ids.size();
+            script += "SELECT " + restore + "(" +
+                      m.restore_snapshot_ids.substr(start, end - start) + ");\n";
+            start = end + 1;
+        }
+        m.down_sql = script;
+    }
 
     std::vector<pg::Row> rows;
     std::string missing_down, needs_cli;
@@ -464,6 +574,10 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
                 rows.push_back(
                     result_row(m, "refused", std::nullopt,
                                "the down script cannot run in a transaction; use pgmig down"));
+            else if (!m.restore_snapshot_ids.empty())
+                rows.push_back(result_row(
+                    m, "would_restore", std::nullopt,
+                    "no down script: would restore snapshot(s) " + m.restore_snapshot_ids));
             else
                 rows.push_back(result_row(m, "would_roll_back", std::nullopt, ""));
         }
@@ -503,7 +617,10 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
             "  applied_by = NULL, applied_checksum = NULL, duration_ms = NULL, "
             "  last_error = NULL WHERE version = $1",
             {plan[i].version});
-        rows.push_back(result_row(plan[i], "rolled_back", o.duration_ms, ""));
+        rows.push_back(result_row(plan[i], "rolled_back", o.duration_ms,
+                                  plan[i].restore_snapshot_ids.empty()
+                                      ? ""
+                                      : "restored snapshot(s) " + plan[i].restore_snapshot_ids));
     }
     write_log(run_id, records);
     pg::spi_finish();

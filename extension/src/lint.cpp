@@ -15,8 +15,9 @@ std::vector<pg::StatementAnalysis> analyze_arg(FunctionCallInfo fcinfo) {
     try {
         return pg::analyze_statements(*script);
     } catch (const pg::PgError &e) {
-        throw pg::UserError(e.sqlstate(), std::string("the script does not parse: ") + e.what(),
-                            e.edata()->cursorpos > 0 ? "at character " + std::to_string(e.edata()->cursorpos) : "");
+        throw pg::UserError(
+            e.sqlstate(), std::string("the script does not parse: ") + e.what(),
+            e.edata()->cursorpos > 0 ? "at character " + std::to_string(e.edata()->cursorpos) : "");
     }
 }
 
@@ -26,7 +27,8 @@ Datum migrate_lint_impl(FunctionCallInfo fcinfo) {
     std::vector<pg::Row> rows;
     for (const auto &s : statements)
         for (const auto &f : s.findings)
-            rows.push_back({std::to_string(s.number), s.text, f.rule, f.severity, f.message, f.alternative});
+            rows.push_back(
+                {std::to_string(s.number), s.text, f.rule, f.severity, f.message, f.alternative});
     pg::spi_finish();
     pg::return_rows(fcinfo, rows);
     return (Datum)0;
@@ -62,7 +64,8 @@ Datum migrate_data_expectations_impl(FunctionCallInfo fcinfo) {
             }
             columns += "}";
             rows.push_back({std::to_string(s.number), e.kind, e.table, columns,
-                            e.expression.empty() ? pg::Value() : pg::Value(e.expression), e.constraint});
+                            e.expression.empty() ? pg::Value() : pg::Value(e.expression),
+                            e.constraint});
         }
     pg::spi_finish();
     pg::return_rows(fcinfo, rows);
@@ -75,7 +78,9 @@ Datum migrate_data_expectations_impl(FunctionCallInfo fcinfo) {
 
 extern "C" {
 PG_FUNCTION_INFO_V1(pgm_migrate_lint);
-Datum pgm_migrate_lint(PG_FUNCTION_ARGS) { return pgm::pg::call_cpp(fcinfo, pgm::migrate_lint_impl); }
+Datum pgm_migrate_lint(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::migrate_lint_impl);
+}
 PG_FUNCTION_INFO_V1(pgm_migrate_data_expectations);
 Datum pgm_migrate_data_expectations(PG_FUNCTION_ARGS) {
     return pgm::pg::call_cpp(fcinfo, pgm::migrate_data_expectations_impl);

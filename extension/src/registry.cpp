@@ -35,11 +35,29 @@ bool only_blank(const std::string &s) {
                        [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
 }
 
+std::string json_string(const std::string &text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
 struct Options {
     std::optional<bool> no_transaction;
     std::optional<int> lock_timeout_ms;
     std::optional<int> statement_timeout_ms;
     std::optional<int> lock_retries;
+    std::vector<std::string> snapshot_tables;  // snapshot before the migration runs
 
     std::string to_json() const {
         std::string out = "{";
@@ -50,6 +68,12 @@ struct Options {
         if (lock_retries) add("lock_retries", std::to_string(*lock_retries));
         if (lock_timeout_ms) add("lock_timeout", std::to_string(*lock_timeout_ms));
         if (no_transaction) add("no_transaction", *no_transaction ? "true" : "false");
+        if (!snapshot_tables.empty()) {
+            std::string list = "[";
+            for (size_t i = 0; i < snapshot_tables.size(); ++i)
+                list += (i ? ", " : "") + json_string(snapshot_tables[i]);
+            add("snapshot", list + "]");
+        }
         if (statement_timeout_ms) add("statement_timeout", std::to_string(*statement_timeout_ms));
         return out + "}";
     }
@@ -57,7 +81,7 @@ struct Options {
 
 constexpr const char *kOptionsHint =
     "Accepted options: {\"no_transaction\": true, \"lock_timeout\": \"5s\", "
-    "\"statement_timeout\": \"10min\", \"lock_retries\": 10}.";
+    "\"statement_timeout\": \"10min\", \"lock_retries\": 10, \"snapshot\": [\"user_profiles\"]}.";
 
 // Validates the options object with PostgreSQL's JSON functions and normalizes durations to
 // milliseconds, so that equal options always compare equal.
@@ -89,6 +113,15 @@ Options parse_options(const std::optional<std::string> &json) {
             if (type != "string" && type != "number") throw bad("a duration such as \"5s\"");
             int ms = pg::parse_duration_ms(value, ("option " + key).c_str());
             (key == "lock_timeout" ? o.lock_timeout_ms : o.statement_timeout_ms) = ms;
+        } else if (key == "snapshot") {
+            if (type != "array" && type != "string") throw bad("an array of table names");
+            if (type == "string") {
+                o.snapshot_tables.push_back(value);
+                continue;
+            }
+            auto names = pg::query(
+                "SELECT pg_catalog.jsonb_array_elements_text($1::jsonb -> 'snapshot')", {*json});
+            for (const auto &n : names.rows) o.snapshot_tables.push_back(n.at(0).value_or(""));
         } else if (key == "lock_retries") {
             if (type != "number" || value.find_first_not_of("0123456789") != std::string::npos ||
                 value.size() > 4)
@@ -158,6 +191,32 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
     }
     pg::spi_connect();
     Options options = parse_options(options_json);
+    // `-- pgmig:snapshot user_profiles, orders` adds to the "snapshot" option.
+    for (const auto &d : parse_directives(*up_sql)) {
+        if (d.name != "snapshot") continue;
+        std::string name;
+        for (char c : d.argument + ",") {
+            if (c == ',' || c == ' ' || c == '\t') {
+                if (!name.empty()) options.snapshot_tables.push_back(name);
+                name.clear();
+            } else {
+                name += c;
+            }
+        }
+    }
+    for (const auto &table : options.snapshot_tables) {
+        try {
+            pg::query("SELECT pg_catalog.parse_ident($1)", {table});
+        } catch (const pg::PgError &e) {
+            throw pg::UserError("22023",
+                                "invalid table name \"" + table + "\" to snapshot: " + e.what(), "",
+                                kOptionsHint);
+        }
+    }
+    std::sort(options.snapshot_tables.begin(), options.snapshot_tables.end());
+    options.snapshot_tables.erase(
+        std::unique(options.snapshot_tables.begin(), options.snapshot_tables.end()),
+        options.snapshot_tables.end());
     pg::spi_finish();
     const std::string options_norm = options.to_json();
     const std::string reason = reason_for(up, parse_directives(*up_sql), options);

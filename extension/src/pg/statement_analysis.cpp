@@ -23,9 +23,11 @@ namespace {
 // ---- names -------------------------------------------------------------------------------
 
 std::string quote_ident_if_needed(const std::string &name) {
-    bool plain = !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_');
+    bool plain =
+        !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_');
     for (char c : name)
-        if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_'))
+        if (!(std::islower(static_cast<unsigned char>(c)) ||
+              std::isdigit(static_cast<unsigned char>(c)) || c == '_'))
             plain = false;
     if (plain) return name;
     std::string out = "\"";
@@ -53,7 +55,9 @@ std::string qualified_from_list(List *names) {
     return out;
 }
 
-std::string lock_name(LOCKMODE mode) { return GetLockmodeName(DEFAULT_LOCKMETHOD, mode); }
+std::string lock_name(LOCKMODE mode) {
+    return GetLockmodeName(DEFAULT_LOCKMETHOD, mode);
+}
 
 // ---- catalog lookups (through SPI, so errors are guarded) --------------------------------
 
@@ -64,8 +68,10 @@ Oid relation_oid(const std::string &qualified) {
 }
 
 bool function_is_volatile(const std::string &name) {
-    auto r = query("SELECT coalesce(bool_or(provolatile = 'v'), false) FROM pg_catalog.pg_proc WHERE proname = $1",
-                   {name});
+    auto r = query(
+        "SELECT coalesce(bool_or(provolatile = 'v'), false) FROM pg_catalog.pg_proc WHERE proname "
+        "= $1",
+        {name});
     return r.rows.at(0).at(0).value_or("f") == "t";
 }
 
@@ -75,7 +81,8 @@ bool has_validated_not_null_check(Oid rel, const std::string &column) {
     auto r = query(
         "SELECT count(*) > 0 FROM pg_catalog.pg_constraint "
         " WHERE conrelid = $1::oid AND contype = 'c' AND convalidated "
-        "   AND pg_catalog.pg_get_constraintdef(oid) = pg_catalog.format('CHECK ((%I IS NOT NULL))', $2::text)",
+        "   AND pg_catalog.pg_get_constraintdef(oid) = pg_catalog.format('CHECK ((%I IS NOT "
+        "NULL))', $2::text)",
         {std::to_string(rel), column});
     return r.rows.at(0).at(0).value_or("f") == "t";
 }
@@ -99,7 +106,8 @@ bool type_change_rewrites(Oid rel, const char *column, const TypeName *type_name
         binary = IsBinaryCoercible(old_type, new_type);
     });
     if (new_type == old_type)
-        return !((old_type == VARCHAROID || old_type == VARBITOID) && (new_mod == -1 || new_mod >= old_mod)) &&
+        return !((old_type == VARCHAROID || old_type == VARBITOID) &&
+                 (new_mod == -1 || new_mod >= old_mod)) &&
                !(new_mod == old_mod);
     return !(binary && new_mod == -1);
 }
@@ -120,7 +128,8 @@ bool collect_function_names(Node *node, void *context) {
     }
     // PostgreSQL 15 declares the walker as bool (*)(), as C code passes it.
     return raw_expression_tree_walker(
-        node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(collect_function_names)), context);
+        node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(collect_function_names)),
+        context);
 }
 
 std::vector<std::string> function_names(Node *expr) {
@@ -135,7 +144,8 @@ std::vector<std::string> function_names(Node *expr) {
 std::string check_expression_text(const std::string &script, int location) {
     if (location < 0) return "";
     std::string lower = script;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     size_t at = lower.find("check", static_cast<size_t>(location));
     if (at == std::string::npos) return "";
     size_t open = script.find('(', at);
@@ -148,9 +158,12 @@ std::string check_expression_text(const std::string &script, int location) {
             if (c == quote) quote = 0;
             continue;
         }
-        if (c == '\'' || c == '"') quote = c;
-        else if (c == '(') ++depth;
-        else if (c == ')' && --depth == 0) return script.substr(open + 1, i - open - 1);
+        if (c == '\'' || c == '"')
+            quote = c;
+        else if (c == '(')
+            ++depth;
+        else if (c == ')' && --depth == 0)
+            return script.substr(open + 1, i - open - 1);
     }
     return "";
 }
@@ -158,8 +171,8 @@ std::string check_expression_text(const std::string &script, int location) {
 bool is_serial_type(const TypeName *t) {
     if (t == nullptr || t->names == NIL) return false;
     std::string n = strVal(llast(t->names));
-    return n == "serial" || n == "serial4" || n == "bigserial" || n == "serial8" || n == "smallserial" ||
-           n == "serial2";
+    return n == "serial" || n == "serial4" || n == "bigserial" || n == "serial8" ||
+           n == "smallserial" || n == "serial2";
 }
 
 std::vector<std::string> string_list(List *l) {
@@ -172,22 +185,23 @@ std::vector<std::string> string_list(List *l) {
 // ---- the walk --------------------------------------------------------------------------
 
 struct ScriptState {
-    std::set<std::string> created;                 // tables created earlier in the script
-    std::set<std::string> validated_not_null;      // "table|column" proven by a validated CHECK
-    std::vector<std::pair<std::string, std::string>> pending_not_null_checks;  // "table|constraint" -> column
+    std::set<std::string> created;             // tables created earlier in the script
+    std::set<std::string> validated_not_null;  // "table|column" proven by a validated CHECK
+    std::vector<std::pair<std::string, std::string>>
+        pending_not_null_checks;  // "table|constraint" -> column
     bool in_transaction_block = false;
     bool lock_timeout_set = false;
     bool lock_timeout_reported = false;  // one finding per script is enough
 };
 
 class Analyzer {
-public:
+  public:
     Analyzer(const std::string &script, ScriptState &state, StatementAnalysis &out)
         : script_(script), state_(state), out_(out) {}
 
     void statement(Node *stmt);
 
-private:
+  private:
     const std::string &script_;
     ScriptState &state_;
     StatementAnalysis &out_;
@@ -198,7 +212,8 @@ private:
     void lock(const std::string &table, LOCKMODE mode) {
         out_.locks.push_back({table, lock_name(mode), existing(table)});
     }
-    void finding(const char *rule, const char *severity, std::string message, std::string alternative) {
+    void finding(const char *rule, const char *severity, std::string message,
+                 std::string alternative) {
         out_.findings.push_back({rule, severity, std::move(message), std::move(alternative)});
     }
 
@@ -218,12 +233,14 @@ void Analyzer::statement(Node *stmt) {
         }
         case T_VariableSetStmt: {
             VariableSetStmt *v = castNode(VariableSetStmt, stmt);
-            if (v->kind == VAR_SET_VALUE && v->name != nullptr && strcmp(v->name, "lock_timeout") == 0) {
+            if (v->kind == VAR_SET_VALUE && v->name != nullptr &&
+                strcmp(v->name, "lock_timeout") == 0) {
                 bool zero = false;
                 if (v->args != NIL && IsA(linitial(v->args), A_Const)) {
                     A_Const *c = castNode(A_Const, linitial(v->args));
-                    zero = (!c->isnull && IsA(&c->val, Integer) && intVal(&c->val) == 0) ||
-                           (!c->isnull && IsA(&c->val, String) && strcmp(strVal(&c->val), "0") == 0);
+                    zero =
+                        (!c->isnull && IsA(&c->val, Integer) && intVal(&c->val) == 0) ||
+                        (!c->isnull && IsA(&c->val, String) && strcmp(strVal(&c->val), "0") == 0);
                 }
                 state_.lock_timeout_set = !zero;
             }
@@ -241,11 +258,14 @@ void Analyzer::statement(Node *stmt) {
             lock(table, ix->concurrent ? ShareUpdateExclusiveLock : ShareLock);
             if (ix->concurrent && state_.in_transaction_block)
                 finding("ban-concurrent-index-creation-in-transaction", "error",
-                        "CREATE INDEX CONCURRENTLY cannot run inside the transaction block opened earlier in the script",
-                        "Remove BEGIN/COMMIT around it; pgmig runs such migrations outside a transaction.");
+                        "CREATE INDEX CONCURRENTLY cannot run inside the transaction block opened "
+                        "earlier in the script",
+                        "Remove BEGIN/COMMIT around it; pgmig runs such migrations outside a "
+                        "transaction.");
             else if (!ix->concurrent && existing(table))
                 finding("require-concurrent-index-creation", "error",
-                        "CREATE INDEX on existing table " + table + " blocks writes to it until the index is built",
+                        "CREATE INDEX on existing table " + table +
+                            " blocks writes to it until the index is built",
                         "CREATE INDEX CONCURRENTLY (in a -- pgmig:no-transaction migration).");
             if (ix->unique && existing(table)) {
                 std::vector<std::string> cols;
@@ -253,12 +273,15 @@ void Analyzer::statement(Node *stmt) {
                 ListCell *lc;
                 foreach (lc, ix->indexParams) {
                     IndexElem *e = lfirst_node(IndexElem, lc);
-                    if (e->name == nullptr) only_columns = false;
-                    else cols.push_back(e->name);
+                    if (e->name == nullptr)
+                        only_columns = false;
+                    else
+                        cols.push_back(e->name);
                 }
                 if (only_columns && ix->whereClause == nullptr)
-                    out_.expectations.push_back({"unique", table, cols, "",
-                                                 "unique index " + std::string(ix->idxname ? ix->idxname : "")});
+                    out_.expectations.push_back(
+                        {"unique", table, cols, "",
+                         "unique index " + std::string(ix->idxname ? ix->idxname : "")});
             }
             break;
         }
@@ -273,12 +296,14 @@ void Analyzer::statement(Node *stmt) {
             if (r->renameType == OBJECT_TABLE && existing(table))
                 finding("renaming-table", "warning",
                         "renaming table " + table + " breaks clients that still use the old name",
-                        "Expand/contract: create a view or the new table, move clients, then drop the old name later.");
+                        "Expand/contract: create a view or the new table, move clients, then drop "
+                        "the old name later.");
             else if (r->renameType == OBJECT_COLUMN && existing(table))
                 finding("renaming-column", "warning",
-                        "renaming column " + std::string(r->subname ? r->subname : "") + " of " + table +
-                            " breaks clients that still use the old name",
-                        "Expand/contract: add the new column, backfill and sync it, move clients, drop the old one later.");
+                        "renaming column " + std::string(r->subname ? r->subname : "") + " of " +
+                            table + " breaks clients that still use the old name",
+                        "Expand/contract: add the new column, backfill and sync it, move clients, "
+                        "drop the old one later.");
             break;
         }
         case T_DropStmt: {
@@ -291,8 +316,10 @@ void Analyzer::statement(Node *stmt) {
                     lock(name, AccessExclusiveLock);
                     if (existing(name))
                         finding("ban-drop-table", "warning",
-                                "dropping table " + name + " breaks clients that still use it, and loses its data",
-                                "Stop every client using it first; keep a snapshot or backup; drop in a later release.");
+                                "dropping table " + name +
+                                    " breaks clients that still use it, and loses its data",
+                                "Stop every client using it first; keep a snapshot or backup; drop "
+                                "in a later release.");
                 } else if (!d->concurrent && existing(name)) {
                     lock(name, AccessExclusiveLock);
                     finding("require-concurrent-index-deletion", "warning",
@@ -325,17 +352,20 @@ void Analyzer::statement(Node *stmt) {
             foreach (lc, v->rels) {
                 VacuumRelation *vr = lfirst_node(VacuumRelation, lc);
                 if (vr->relation != nullptr)
-                    lock(rangevar_name(vr->relation), full ? AccessExclusiveLock : ShareUpdateExclusiveLock);
+                    lock(rangevar_name(vr->relation),
+                         full ? AccessExclusiveLock : ShareUpdateExclusiveLock);
             }
             if (full && v->is_vacuumcmd)
-                finding("ban-vacuum-full", "error", "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock",
+                finding("ban-vacuum-full", "error",
+                        "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock",
                         "Plain VACUUM, or pg_repack / pg_squeeze to reclaim space online.");
             break;
         }
         case T_ClusterStmt: {
             ClusterStmt *c = castNode(ClusterStmt, stmt);
             if (c->relation != nullptr) lock(rangevar_name(c->relation), AccessExclusiveLock);
-            finding("ban-cluster", "error", "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock",
+            finding("ban-cluster", "error",
+                    "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock",
                     "pg_repack, which reorders a table online.");
             break;
         }
@@ -357,9 +387,11 @@ void Analyzer::statement(Node *stmt) {
     // Any lock that blocks writes (SHARE and stronger): while such a statement waits for its
     // lock, every writer (and with ACCESS EXCLUSIVE every reader) queues behind it.
     for (const auto &l : out_.locks) {
-        const bool blocks_writes = l.lock_mode == "ShareLock" || l.lock_mode == "ShareRowExclusiveLock" ||
-                                   l.lock_mode == "ExclusiveLock" || l.lock_mode == "AccessExclusiveLock";
-        if (l.exists && blocks_writes && !state_.lock_timeout_set && !state_.lock_timeout_reported) {
+        const bool blocks_writes =
+            l.lock_mode == "ShareLock" || l.lock_mode == "ShareRowExclusiveLock" ||
+            l.lock_mode == "ExclusiveLock" || l.lock_mode == "AccessExclusiveLock";
+        if (l.exists && blocks_writes && !state_.lock_timeout_set &&
+            !state_.lock_timeout_reported) {
             state_.lock_timeout_reported = true;
             finding("require-lock-timeout", "warning",
                     "takes a " + l.lock_mode + " on " + l.table +
@@ -390,12 +422,14 @@ void Analyzer::alter_table(AlterTableStmt *a) {
                 if (!exists) break;
                 ColumnDef *def = castNode(ColumnDef, cmd->def);
                 Oid rel = relation_oid(table);
-                if (type_change_rewrites(rel, cmd->name, def->typeName, def->raw_default != nullptr))
-                    finding("changing-column-type", "error",
-                            "changing the type of " + table + "." + quote_ident_if_needed(cmd->name) +
-                                " rewrites the table (and its indexes) under an ACCESS EXCLUSIVE lock",
-                            "Expand/contract: add a column of the new type, backfill it in batches "
-                            "(migrate_backfill), switch clients, drop the old column.");
+                if (type_change_rewrites(rel, cmd->name, def->typeName,
+                                         def->raw_default != nullptr))
+                    finding(
+                        "changing-column-type", "error",
+                        "changing the type of " + table + "." + quote_ident_if_needed(cmd->name) +
+                            " rewrites the table (and its indexes) under an ACCESS EXCLUSIVE lock",
+                        "Expand/contract: add a column of the new type, backfill it in batches "
+                        "(migrate_backfill), switch clients, drop the old column.");
                 break;
             }
             case AT_AddConstraint:
@@ -436,7 +470,8 @@ void Analyzer::alter_table(AlterTableStmt *a) {
 
 void Analyzer::add_column(const std::string &table, ColumnDef *def) {
     Node *default_expr = def->raw_default;
-    bool not_null = def->is_not_null, identity = def->identity != 0, generated = def->generated != 0;
+    bool not_null = def->is_not_null, identity = def->identity != 0,
+         generated = def->generated != 0;
     ListCell *lc;
     foreach (lc, def->constraints) {
         Constraint *c = lfirst_node(Constraint, lc);
@@ -448,9 +483,12 @@ void Analyzer::add_column(const std::string &table, ColumnDef *def) {
     }
     const std::string column = table + "." + quote_ident_if_needed(def->colname);
     std::string rewrite_reason;
-    if (is_serial_type(def->typeName)) rewrite_reason = "a serial column's default (nextval) is volatile";
-    else if (identity) rewrite_reason = "an identity column fills every existing row";
-    else if (generated) rewrite_reason = "a stored generated column is computed for every existing row";
+    if (is_serial_type(def->typeName))
+        rewrite_reason = "a serial column's default (nextval) is volatile";
+    else if (identity)
+        rewrite_reason = "an identity column fills every existing row";
+    else if (generated)
+        rewrite_reason = "a stored generated column is computed for every existing row";
     else if (default_expr != nullptr)
         for (const auto &f : function_names(default_expr))
             if (function_is_volatile(f)) {
@@ -459,13 +497,16 @@ void Analyzer::add_column(const std::string &table, ColumnDef *def) {
             }
     if (!rewrite_reason.empty())
         finding("adding-field-with-volatile-default", "error",
-                "adding " + column + " rewrites the whole table under an ACCESS EXCLUSIVE lock: " + rewrite_reason,
+                "adding " + column +
+                    " rewrites the whole table under an ACCESS EXCLUSIVE lock: " + rewrite_reason,
                 "Add the column without a default (or with a constant one), backfill it in batches "
                 "(migrate_backfill), then set the default for new rows.");
-    if (not_null && default_expr == nullptr && !identity && !generated && !is_serial_type(def->typeName))
-        finding("adding-required-field", "error",
-                "adding " + column + " as NOT NULL without a default fails on a table that has rows",
-                "Add it nullable (or with a constant default), backfill, then SET NOT NULL safely.");
+    if (not_null && default_expr == nullptr && !identity && !generated &&
+        !is_serial_type(def->typeName))
+        finding(
+            "adding-required-field", "error",
+            "adding " + column + " as NOT NULL without a default fails on a table that has rows",
+            "Add it nullable (or with a constant default), backfill, then SET NOT NULL safely.");
 }
 
 void Analyzer::add_constraint(const std::string &table, Constraint *c) {
@@ -493,23 +534,31 @@ void Analyzer::add_constraint(const std::string &table, Constraint *c) {
             }
             if (exists && !c->skip_validation)
                 finding("constraint-missing-not-valid", "error",
-                        std::string("adding a ") + (c->contype == CONSTR_FOREIGN ? "FOREIGN KEY" : "CHECK") +
-                            " constraint to " + table + " validates every row while holding its lock",
-                        "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a separate migration "
+                        std::string("adding a ") +
+                            (c->contype == CONSTR_FOREIGN ? "FOREIGN KEY" : "CHECK") +
+                            " constraint to " + table +
+                            " validates every row while holding its lock",
+                        "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a separate "
+                        "migration "
                         "(it takes a weaker lock).");
             break;
         case CONSTR_UNIQUE:
         case CONSTR_PRIMARY:
             if (!exists) break;
             if (c->indexname == nullptr) {
-                out_.expectations.push_back({"unique", table, string_list(c->keys), "",
-                                             c->contype == CONSTR_PRIMARY ? "PRIMARY KEY" : "UNIQUE " + name});
+                out_.expectations.push_back(
+                    {"unique", table, string_list(c->keys), "",
+                     c->contype == CONSTR_PRIMARY ? "PRIMARY KEY" : "UNIQUE " + name});
                 if (c->contype == CONSTR_PRIMARY)
-                    out_.expectations.push_back({"not_null", table, string_list(c->keys), "", "PRIMARY KEY"});
-                finding("disallowed-unique-constraint", "error",
-                        std::string("adding a ") + (c->contype == CONSTR_PRIMARY ? "PRIMARY KEY" : "UNIQUE") +
-                            " constraint to " + table + " builds its index while blocking reads and writes",
-                        "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX.");
+                    out_.expectations.push_back(
+                        {"not_null", table, string_list(c->keys), "", "PRIMARY KEY"});
+                finding(
+                    "disallowed-unique-constraint", "error",
+                    std::string("adding a ") +
+                        (c->contype == CONSTR_PRIMARY ? "PRIMARY KEY" : "UNIQUE") +
+                        " constraint to " + table +
+                        " builds its index while blocking reads and writes",
+                    "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX.");
             }
             break;
         default:

@@ -16,8 +16,8 @@ struct TableLock {
 };
 
 struct LintFinding {
-    std::string rule;         // e.g. "require-concurrent-index-creation"
-    std::string severity;     // "error" or "warning"
+    std::string rule;      // e.g. "require-concurrent-index-creation"
+    std::string severity;  // "error" or "warning"
     std::string message;
     std::string alternative;  // the safe way to do it
 };
