@@ -48,26 +48,36 @@ SQL
         "$work/$name.bodies" >"$work/$name.register.sql"
 }
 
-# compare NAME: prints "psql_ms execute_ms register_ms" for one round on fresh databases.
+# compare_round NAME ROUND: prints "psql_ms execute_ms register_ms" for one round on fresh
+# databases. Which side runs first alternates by round: creating thousands of tables is
+# mostly file creation in the kernel, whose cost depends on what the previous run left in
+# the filesystem, so a fixed order would favour one side.
 compare_round() {
-    local name=$1 t0 t1 t2 t3 t4
+    local name=$1 round=$2 psql_ms pgm_ms registered
     dropdb --if-exists bench_psql 2>/dev/null; createdb bench_psql
     dropdb --if-exists bench_pgm 2>/dev/null; createdb bench_pgm
     psql -X -q -d bench_pgm -c "CREATE EXTENSION pg_migrate" >/dev/null
-    # A checkpoint before each timed part, so neither side pays for the other's WAL.
-    psql -X -q -d postgres -c CHECKPOINT
-    t0=$(now_ms)
-    psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_psql -f "$work/$name.sql" >/dev/null
+    local t1
     t1=$(now_ms)
     psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_pgm -f "$work/$name.register.sql" >/dev/null
-    local registered=$(( $(now_ms) - t1 ))
-    psql -X -q -d postgres -c CHECKPOINT
-    t2=$(now_ms)
-    local applied
-    applied=$(psql -X -qtA -v ON_ERROR_STOP=1 -d bench_pgm -c "SELECT count(*) FILTER (WHERE status = 'applied') FROM migrate_execute()")
-    t3=$(now_ms)
-    [ "$applied" = "$(wc -l <"$work/$name.sql")" ] || { echo "only $applied migrations applied" >&2; exit 1; }
-    echo "$((t1 - t0)) $((t3 - t2)) $registered"
+    registered=$(( $(now_ms) - t1 ))
+    run_psql() {
+        psql -X -q -d postgres -c CHECKPOINT
+        local t0
+        t0=$(now_ms)
+        psql -X -q -1 -v ON_ERROR_STOP=1 -d bench_psql -f "$work/$name.sql" >/dev/null
+        psql_ms=$(( $(now_ms) - t0 ))
+    }
+    run_pgm() {
+        psql -X -q -d postgres -c CHECKPOINT
+        local t0 applied
+        t0=$(now_ms)
+        applied=$(psql -X -qtA -v ON_ERROR_STOP=1 -d bench_pgm -c "SELECT count(*) FILTER (WHERE status = 'applied') FROM migrate_execute()")
+        pgm_ms=$(( $(now_ms) - t0 ))
+        [ "$applied" = "$(wc -l <"$work/$name.sql")" ] || { echo "only $applied migrations applied" >&2; exit 1; }
+    }
+    if [ $(( round % 2 )) = 1 ]; then run_psql; run_pgm; else run_pgm; run_psql; fi
+    echo "$psql_ms $pgm_ms $registered"
 }
 
 results=()
@@ -75,7 +85,7 @@ run_set() {
     local name=$1 count=$2 kind=$3 target=$4
     gen_set "$name" "$count" "$kind"
     local rounds=()
-    for r in $(seq 1 "$ROUNDS"); do rounds+=("$(compare_round "$name")"); done
+    for r in $(seq 1 "$ROUNDS"); do rounds+=("$(compare_round "$name" "$r")"); done
     local p e g
     p=$(printf '%s\n' "${rounds[@]}" | awk '{print $1}' | median)
     e=$(printf '%s\n' "${rounds[@]}" | awk '{print $2}' | median)

@@ -79,8 +79,11 @@ SELECT * FROM migrate_execute(dry_run => true);
 SQL
 
 echo
-echo "== 3. before it runs: a snapshot of user_profiles (copy + content checksum, one pass)"
+echo "== 3. before it runs: safety checks, lint, and a snapshot of user_profiles"
 run <<'SQL'
+SELECT check_name, status, critical, detail FROM migrate_preflight();
+SELECT statement_number, rule, severity, message
+  FROM migrate_lint((SELECT up_sql FROM pg_migrate.migration WHERE version = '20261122090000'));
 SELECT snapshot_create('user_profiles', 'before migrate_user_roles') AS snapshot_id;
 SELECT id, source, label, row_count, pg_size_pretty(size_bytes) AS size, checksum FROM snapshot_list();
 SQL
@@ -122,7 +125,16 @@ SELECT version, name, state, applied_by, last_error FROM migrate_status();
 SQL
 
 echo
-echo "== 7. the snapshot is intact, and would put the original roles back in one transaction"
+echo "== 7. after it: validation and the health report"
+run <<'SQL'
+SELECT validation_check_add('business.every_profile_has_a_role', 'business',
+                            'SELECT id FROM user_profiles WHERE role IS NULL OR seniority_level IS NULL');
+SELECT check_name, category, status, violations, sample FROM migrate_validate();
+SELECT jsonb_pretty(migrate_health());
+SQL
+
+echo
+echo "== 8. the snapshot is intact, and would put the original roles back in one transaction"
 run <<'SQL'
 SELECT snapshot_id, ok, expected_rows, actual_rows, message FROM snapshot_verify(1);
 BEGIN;

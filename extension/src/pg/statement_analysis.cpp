@@ -59,6 +59,18 @@ std::string lock_name(LOCKMODE mode) {
     return GetLockmodeName(DEFAULT_LOCKMETHOD, mode);
 }
 
+// "AccessExclusiveLock" -> "an ACCESS EXCLUSIVE lock", as the documentation names locks.
+std::string lock_phrase(const std::string &mode) {
+    std::string words;
+    std::string name = mode.substr(0, mode.size() >= 4 ? mode.size() - 4 : 0);  // drop "Lock"
+    for (size_t i = 0; i < name.size(); ++i) {
+        if (i > 0 && std::isupper(static_cast<unsigned char>(name[i]))) words += ' ';
+        words += static_cast<char>(std::toupper(static_cast<unsigned char>(name[i])));
+    }
+    const bool vowel = !words.empty() && std::string("AEIOU").find(words[0]) != std::string::npos;
+    return std::string(vowel ? "an " : "a ") + words + " lock";
+}
+
 // ---- catalog lookups (through SPI, so errors are guarded) --------------------------------
 
 Oid relation_oid(const std::string &qualified) {
@@ -394,7 +406,7 @@ void Analyzer::statement(Node *stmt) {
             !state_.lock_timeout_reported) {
             state_.lock_timeout_reported = true;
             finding("require-lock-timeout", "warning",
-                    "takes a " + l.lock_mode + " on " + l.table +
+                    "takes " + lock_phrase(l.lock_mode) + " on " + l.table +
                         " without a lock_timeout set in the script: while it waits for the lock, "
                         "the queries it conflicts with queue behind it",
                     "SET lock_timeout = '2s' at the top of the script (pg_migrate's executor sets "
