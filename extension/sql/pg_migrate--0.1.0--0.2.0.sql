@@ -231,18 +231,19 @@ BEGIN
         RAISE EXCEPTION 'name, category and check_sql must not be NULL' USING ERRCODE = '22004';
     END IF;
     IF name !~ '^[A-Za-z0-9_.:-]{1,100}$' THEN
-        RAISE EXCEPTION 'invalid check name "%"', name USING ERRCODE = '22023',
+        RAISE EXCEPTION 'invalid check name "%"', left(name, 120) USING ERRCODE = '22023',
               HINT = 'Use 1 to 100 letters, digits, and _ . : -';
     END IF;
     IF category NOT IN ('schema', 'integrity', 'relationships', 'business', 'performance') THEN
-        RAISE EXCEPTION 'invalid category "%"', category USING ERRCODE = '22023',
+        RAISE EXCEPTION 'invalid category "%"', left(category, 64) USING ERRCODE = '22023',
               HINT = 'Categories: schema, integrity, relationships, business, performance.';
     END IF;
     IF severity IS NULL OR severity NOT IN ('error', 'warning', 'info') THEN
-        RAISE EXCEPTION 'invalid severity "%"', severity USING ERRCODE = '22023',
+        RAISE EXCEPTION 'invalid severity "%"', left(severity, 64) USING ERRCODE = '22023',
               HINT = 'Severities: error, warning, info.';
     END IF;
-    SELECT count(*), min(s.command) INTO n, cmd FROM @extschema@.migrate_statements(check_sql) s;
+    SELECT count(*), (array_agg(s.command ORDER BY s.statement_number))[1] INTO n, cmd
+      FROM @extschema@.migrate_statements(check_sql) s;
     IF n <> 1 OR cmd <> 'SELECT' THEN
         RAISE EXCEPTION 'check_sql must be one SELECT that returns the offending rows'
               USING ERRCODE = '22023', DETAIL = format('it has %s statement(s), the first is %s', n, coalesce(cmd, 'none')),
@@ -376,7 +377,7 @@ DECLARE
     st text;
 BEGIN
     IF only_category IS NOT NULL AND only_category NOT IN ('schema', 'integrity', 'relationships', 'business', 'performance') THEN
-        RAISE EXCEPTION 'invalid category "%"', only_category USING ERRCODE = '22023',
+        RAISE EXCEPTION 'invalid category "%"', left(only_category, 64) USING ERRCODE = '22023',
               HINT = 'Categories: schema, integrity, relationships, business, performance.';
     END IF;
     run := nextval('pg_migrate.run_id_seq');
@@ -384,15 +385,21 @@ BEGIN
         started := clock_timestamp();
         n := NULL; rows_sample := NULL; msg := NULL;
         BEGIN
-            -- The check's rows are counted once and the first five kept as a sample.
+            -- The check's rows are counted once and the first five kept as a sample. The
+            -- subtransaction is then always rolled back (the variables keep the results), so
+            -- a check can never change data, whatever its SQL calls.
             EXECUTE format('WITH offending AS MATERIALIZED (%s) '
                            'SELECT (SELECT count(*) FROM offending), '
                            '       (SELECT jsonb_agg(to_jsonb(o)) FROM (SELECT * FROM offending LIMIT 5) o)',
                            chk.check_sql)
                INTO n, rows_sample;
             st := CASE WHEN n = 0 THEN 'pass' ELSE 'fail' END;
-            msg := CASE WHEN n = 0 THEN chk.description ELSE format('%s violation(s): %s', n, chk.description) END;
-        EXCEPTION WHEN OTHERS THEN
+            msg := CASE WHEN n = 0 THEN coalesce(chk.description, 'no violations')
+                        ELSE format('%s violation(s): %s', n, coalesce(chk.description, chk.check_name)) END;
+            RAISE EXCEPTION USING ERRCODE = 'PMV00';
+        EXCEPTION WHEN SQLSTATE 'PMV00' THEN
+            NULL;
+        WHEN OTHERS THEN
             st := 'error';
             msg := format('the check failed to run: %s (SQLSTATE %s)', SQLERRM, SQLSTATE);
         END;
@@ -450,7 +457,8 @@ DECLARE
     avail integer;
 BEGIN
     IF target IS NOT NULL AND target !~ '^[0-9]{1,32}$' THEN
-        RAISE EXCEPTION 'invalid target version "%"', target USING ERRCODE = '22023';
+        RAISE EXCEPTION 'invalid target version "%"', left(target, 64) USING ERRCODE = '22023',
+              HINT = 'A target is a registered version: digits only, at most 32.';
     END IF;
     CREATE TEMP TABLE IF NOT EXISTS pg_migrate_preflight_results
         (ord serial, check_name text, status text, critical boolean, detail text) ON COMMIT DROP;

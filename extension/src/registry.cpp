@@ -87,7 +87,7 @@ constexpr const char *kOptionsHint =
 // milliseconds, so that equal options always compare equal.
 Options parse_options(const std::optional<std::string> &json) {
     Options o;
-    if (!json) return o;
+    if (!json || *json == "{}") return o;
     auto kind = pg::query("SELECT pg_catalog.jsonb_typeof($1::jsonb)", {*json});
     if (kind.rows.at(0).at(0).value_or("") != "object")
         throw pg::UserError("22023", "options must be a JSON object", "got: " + *json,
