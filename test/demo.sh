@@ -97,6 +97,15 @@ SELECT seniority_level, count(*) FROM user_profiles GROUP BY 1 ORDER BY 1;
 SQL
 
 echo
+echo "== 4b. the zero-downtime way to fill a new column: batches of 2,000 rows, a commit after"
+echo "==     each, progress visible to other sessions (the old column stays until a later release)"
+run <<'SQL'
+ALTER TABLE user_profiles ADD COLUMN role_label text;
+CALL migrate_backfill('user_profiles', $$role_label = initcap(role)$$, 'role_label IS NULL', batch_size => 2000);
+SELECT table_name, status, rows_done, batches, percent, retries FROM migrate_backfill_progress();
+SQL
+
+echo
 echo "== 5. a migration that fails half way: its first statement changes every row,"
 echo "==    its second violates a new constraint. pg_migrate rolls the whole migration back."
 run <<'SQL'
@@ -139,6 +148,7 @@ run <<'SQL'
 SELECT snapshot_id, ok, expected_rows, actual_rows, message FROM snapshot_verify(1);
 BEGIN;
 SELECT version, status FROM migrate_rollback();   -- the down script drops the new columns
+ALTER TABLE user_profiles DROP COLUMN role_label;  -- back to the snapshotted shape
 SELECT snapshot_restore(1) AS rows_restored;
 SELECT role, count(*) FROM user_profiles GROUP BY role ORDER BY role;
 ROLLBACK;  -- the demo keeps the migrated state
