@@ -1,5 +1,6 @@
 -- migrate_backfill(): keyset-paginated batches on the primary key, a commit after each,
 -- progress in pg_migrate.backfill_progress, resumable.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 CREATE TABLE user_profiles (id bigint PRIMARY KEY, role text NOT NULL, new_role text, touched int NOT NULL DEFAULT 0);
 INSERT INTO user_profiles (id, role)

@@ -1,5 +1,6 @@
 -- Wrong-typed, NULL, non-existent, hostile and oversized input to the 0.2.0 functions: each
 -- gets a clear error (or a harmless answer) and nothing changes.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 CREATE TABLE t (id int PRIMARY KEY, v text);
 INSERT INTO t VALUES (1, 'a');

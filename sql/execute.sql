@@ -1,5 +1,6 @@
 -- migrate_execute(): ordering, targets, failures in the middle of a script, atomic batches,
 -- dry runs, and refusal of migrations that need to run outside a transaction.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 
 SELECT migrate_register('3', 'add_email_index', 'CREATE INDEX ON users (email);', 'DROP INDEX users_email_idx;');

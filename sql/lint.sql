@@ -1,4 +1,5 @@
 -- migrate_lint() and migrate_statement_locks(): PostgreSQL's parser, rule by rule.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 CREATE TABLE users (id int PRIMARY KEY, email text, name varchar(50), age int);
 CREATE TABLE orders (id int PRIMARY KEY, user_id int);

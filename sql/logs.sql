@@ -1,4 +1,5 @@
 -- The logs: who, when, how long, which version of the extension; kept by pg_dump.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 SELECT extconfig::regclass[] FROM pg_extension WHERE extname = 'pg_migrate';
 

@@ -1,4 +1,5 @@
 -- Pre-flight safety checks with a score, and the health report.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 CREATE TABLE user_profiles (id int PRIMARY KEY, role text);
 INSERT INTO user_profiles VALUES (1, 'admin'), (2, 'user');

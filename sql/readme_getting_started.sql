@@ -1,5 +1,6 @@
 -- The README's getting-started walk-through, statement for statement, so the README's
 -- examples are checked by the test suite (keep the two in step).
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 
 CREATE TABLE user_profiles (id int PRIMARY KEY, role text NOT NULL);

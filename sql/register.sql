@@ -1,4 +1,5 @@
 -- migrate_register(): checksums, idempotence, and every way a registration is refused.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 
 -- A first registration, then the same body again: a no-op.

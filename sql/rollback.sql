@@ -1,4 +1,5 @@
 -- migrate_rollback(): down scripts newest first, to a target, refusals and failures.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 SELECT migrate_register('1', 'create_items', 'CREATE TABLE items (id int PRIMARY KEY);', 'DROP TABLE items;');
 SELECT migrate_register('2', 'add_price', 'ALTER TABLE items ADD COLUMN price numeric;', 'ALTER TABLE items DROP COLUMN price;');

@@ -1,5 +1,6 @@
 -- Nothing is executable by PUBLIC; a migration role gets exactly what it needs; registered
 -- SQL runs as the caller.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_can_execute
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'

@@ -1,4 +1,5 @@
 -- Table snapshots: create (copy + checksum in one pass), list, verify, restore, drop, prune.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 CREATE TABLE user_profiles (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,4 +1,5 @@
 -- migrate_status(): every state, including an applied migration changed behind our back.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 SELECT migrate_register('1', 'one', 'CREATE TABLE s1 (i int);', 'DROP TABLE s1;');
 SELECT migrate_register('2', 'two', 'CREATE TABLE s2 (i int);', 'DROP TABLE s2;');

@@ -1,5 +1,6 @@
 -- Statement timeouts apply to each statement of a migration; a user's own statement_timeout
 -- still ends the whole call.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 SET pg_migrate.statement_timeout = '200ms';
 SELECT migrate_register('1', 'slow', E'CREATE TABLE slow_t (i int);\nSELECT pg_sleep(2);');

@@ -1,5 +1,6 @@
 -- Validation: built-in checks from the catalog and from pending migrations, user checks,
 -- results stored and returned with violation counts and samples.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 CREATE TABLE users (id int PRIMARY KEY, email text, age int, status text);
 CREATE TABLE orders (id int PRIMARY KEY, user_id int, total numeric);

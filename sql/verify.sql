@@ -1,4 +1,5 @@
 -- Verify scripts run after the up script, in the same subtransaction.
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 CREATE TABLE user_profiles (id int PRIMARY KEY, role text NOT NULL);
 INSERT INTO user_profiles SELECT g, CASE WHEN g % 3 = 0 THEN 'admin' ELSE 'user' END FROM generate_series(1, 30) g;

