@@ -91,6 +91,8 @@ DELETE FROM orders;
 INSERT INTO orders VALUES (1, 1);
 LOCK TABLE orders IN SHARE MODE;
 TRUNCATE orders;
+DROP INDEX CONCURRENTLY users_pkey;
+DROP TRIGGER no_such_trigger ON orders;
 VACUUM users;
 CREATE TABLE n (i int);
 INSERT INTO n VALUES (1);

@@ -781,6 +781,9 @@ DECLARE
     other_pid integer;
     failure text;
     failure_state text;
+    run_started timestamptz := pg_catalog.clock_timestamp();
+    estimate bigint;
+    plan jsonb;
 BEGIN
     IF rel IS NULL OR set_clause IS NULL THEN
         RAISE EXCEPTION 'rel and set_clause must not be NULL' USING ERRCODE = '22004';
@@ -823,6 +826,9 @@ BEGIN
     max_delay_ms := extract(epoch FROM pg_catalog.current_setting('pg_migrate.retry_max_delay')::interval) * 1000;
 
     -- Resume an earlier run of the same backfill that did not finish; refuse to run twice.
+    -- Finding or creating the progress row is serialized per table; the run itself holds a
+    -- session advisory lock on its progress row, which a second session cannot get.
+    PERFORM pg_catalog.pg_advisory_xact_lock(1885826410, rel::oid::int);
     SELECT p.id, p.last_key, p.rows_done, p.pid INTO progress_id, resume_key, resumed_rows, other_pid
       FROM pg_migrate.backfill_progress p
      WHERE p.table_oid = rel AND p.set_clause = migrate_backfill.set_clause
@@ -830,19 +836,21 @@ BEGIN
      ORDER BY p.id DESC LIMIT 1
        FOR UPDATE;
     resumed_rows := coalesce(resumed_rows, 0);
-    IF progress_id IS NOT NULL AND other_pid <> pg_catalog.pg_backend_pid()
-       AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = other_pid AND a.state = 'active'
-                      AND a.query ILIKE '%migrate_backfill%')
-       AND (SELECT status FROM pg_migrate.backfill_progress WHERE id = progress_id) = 'running' THEN
-        RAISE EXCEPTION 'this backfill of % is already running in backend %', rel, other_pid USING ERRCODE = '55006';
+    IF progress_id IS NOT NULL AND NOT pg_catalog.pg_try_advisory_lock(1885826411, progress_id::int) THEN
+        RAISE EXCEPTION 'this backfill of % is already running (backend %)', rel, other_pid USING ERRCODE = '55006',
+              HINT = 'migrate_backfill_progress() shows its progress.';
     END IF;
     IF progress_id IS NULL THEN
+        -- What the WHERE clause selects, as the planner estimates it.
+        EXECUTE pg_catalog.format(E'EXPLAIN (FORMAT JSON) SELECT 1 FROM %s WHERE (%s\n)', rel,
+                                  coalesce(where_clause, 'true')) INTO plan;
+        estimate := greatest((plan -> 0 -> 'Plan' ->> 'Plan Rows')::numeric, 0)::bigint;
         INSERT INTO pg_migrate.backfill_progress (table_oid, table_name, key_column, set_clause, where_clause,
                                                   batch_size, sleep_ms, status, rows_estimated)
         VALUES (rel, rel::text, key_col, migrate_backfill.set_clause, migrate_backfill.where_clause,
-                migrate_backfill.batch_size, migrate_backfill.sleep_ms, 'running',
-                greatest((SELECT reltuples::bigint FROM pg_catalog.pg_class WHERE oid = rel), 0))
+                migrate_backfill.batch_size, migrate_backfill.sleep_ms, 'running', estimate)
         RETURNING id INTO progress_id;
+        PERFORM pg_catalog.pg_advisory_lock(1885826411, progress_id::int);
     ELSE
         UPDATE pg_migrate.backfill_progress
            SET status = 'running', pid = pg_catalog.pg_backend_pid(), error = NULL, finished_at = NULL,
@@ -894,6 +902,7 @@ BEGIN
                SET status = 'failed', error = failure, updated_at = pg_catalog.clock_timestamp()
              WHERE id = progress_id;
             COMMIT;
+            PERFORM pg_catalog.pg_advisory_unlock(1885826411, progress_id::int);
             RAISE EXCEPTION 'backfill % of % failed after % rows: %', progress_id, rel,
                   (SELECT rows_done FROM pg_migrate.backfill_progress WHERE id = progress_id), failure
                   USING ERRCODE = failure_state,
@@ -907,12 +916,15 @@ BEGIN
                last_key = resume_key, updated_at = pg_catalog.clock_timestamp(),
                max_batch_ms = greatest(coalesce(max_batch_ms, 0), batch_ms),
                rows_per_second = (rows_done + n - resumed_rows)
-                                 / greatest(extract(epoch FROM pg_catalog.clock_timestamp() - started_at), 0.001),
+                                 / greatest(extract(epoch FROM pg_catalog.clock_timestamp() - run_started), 0.001),
                status = CASE WHEN n < migrate_backfill.batch_size THEN 'completed' ELSE 'running' END,
                finished_at = CASE WHEN n < migrate_backfill.batch_size THEN pg_catalog.clock_timestamp() END
          WHERE id = progress_id;
         COMMIT;
-        EXIT WHEN n < batch_size;
+        IF n < batch_size THEN
+            PERFORM pg_catalog.pg_advisory_unlock(1885826411, progress_id::int);
+            EXIT;
+        END IF;
         IF sleep_ms > 0 THEN
             PERFORM pg_catalog.pg_sleep(sleep_ms / 1000.0);
         END IF;

@@ -22,6 +22,9 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 check_eq "the backfill made progress" t "$(q "SELECT max(rows_done) >= 1000 FROM pg_migrate.backfill_progress")"
+out=$(psql -X -q -d "$db" -c "CALL migrate_backfill('items', 'touched = touched + 1', batch_size => 500)" 2>&1 || true)
+if echo "$out" | grep -q "is already running"; then refused=yes; else refused=no; echo "$out"; fi
+check_eq "a second session cannot run the same backfill at the same time" yes "$refused"
 q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'slow_backfill'" >/dev/null
 wait "$client" || true
 done_before=$(q "SELECT rows_done FROM pg_migrate.backfill_progress")

@@ -79,6 +79,17 @@ Oid relation_oid(const std::string &qualified) {
     return v ? static_cast<Oid>(std::stoul(*v)) : InvalidOid;
 }
 
+// The table of an index, as "schema.table", or "" when there is no such index.
+std::string index_table(const std::string &index) {
+    auto r = query(
+        "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_index i "
+        "  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+        "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        " WHERE i.indexrelid = pg_catalog.to_regclass($1)",
+        {index});
+    return r.rows.empty() ? "" : r.rows[0][0].value_or("");
+}
+
 bool function_is_volatile(const std::string &name) {
     auto r = query(
         "SELECT coalesce(bool_or(provolatile = 'v'), false) FROM pg_catalog.pg_proc WHERE proname "
@@ -204,6 +215,7 @@ struct ScriptState {
     bool in_transaction_block = false;
     bool lock_timeout_set = false;
     bool lock_timeout_reported = false;  // one finding per script is enough
+    std::set<std::string> added_not_valid;  // "table|constraint" added NOT VALID in the script
 };
 
 class Analyzer {
@@ -320,10 +332,27 @@ void Analyzer::statement(Node *stmt) {
         }
         case T_DropStmt: {
             DropStmt *d = castNode(DropStmt, stmt);
+            if (d->removeType == OBJECT_TRIGGER) {
+                // DROP TRIGGER t ON tbl: the object is (schema.)tbl.t; the table is locked.
+                ListCell *lc;
+                foreach (lc, d->objects) {
+                    List *names = castNode(List, lfirst(lc));
+                    if (list_length(names) < 2) continue;
+                    lock(qualified_from_list(list_truncate(list_copy(names), list_length(names) - 1)),
+                         AccessExclusiveLock);
+                }
+                break;
+            }
             if (d->removeType != OBJECT_TABLE && d->removeType != OBJECT_INDEX) break;
             ListCell *lc;
             foreach (lc, d->objects) {
                 const std::string name = qualified_from_list(castNode(List, lfirst(lc)));
+                if (d->removeType == OBJECT_INDEX) {
+                    // The lock that matters is the one on the index's table.
+                    const std::string table = index_table(name);
+                    if (!table.empty())
+                        lock(table, d->concurrent ? ShareUpdateExclusiveLock : AccessExclusiveLock);
+                }
                 if (d->removeType == OBJECT_TABLE) {
                     lock(name, AccessExclusiveLock);
                     if (existing(name))
@@ -333,7 +362,6 @@ void Analyzer::statement(Node *stmt) {
                                 "Stop every client using it first; keep a snapshot or backup; drop "
                                 "in a later release.");
                 } else if (!d->concurrent && existing(name)) {
-                    lock(name, AccessExclusiveLock);
                     finding("require-concurrent-index-deletion", "warning",
                             "DROP INDEX " + name + " locks its table against reads and writes",
                             "DROP INDEX CONCURRENTLY (in a -- pgmig:no-transaction migration).");
@@ -448,6 +476,14 @@ void Analyzer::alter_table(AlterTableStmt *a) {
                 add_constraint(table, castNode(Constraint, cmd->def));
                 break;
             case AT_ValidateConstraint: {
+                if (state_.added_not_valid.count(table + "|" + cmd->name))
+                    finding("validate-constraint-in-same-transaction", "warning",
+                            "VALIDATE CONSTRAINT " + quote_ident_if_needed(cmd->name) +
+                                " scans " + table +
+                                " while the lock taken by its ADD CONSTRAINT earlier in the same "
+                                "script is still held",
+                            "Validate it in a separate migration: VALIDATE CONSTRAINT alone takes "
+                            "only a SHARE UPDATE EXCLUSIVE lock.");
                 for (const auto &p : state_.pending_not_null_checks)
                     if (p.first == table + "|" + cmd->name)
                         state_.validated_not_null.insert(table + "|" + p.second);
@@ -463,8 +499,8 @@ void Analyzer::alter_table(AlterTableStmt *a) {
                             "SET NOT NULL on " + table + "." + quote_ident_if_needed(column) +
                                 " scans the whole table under an ACCESS EXCLUSIVE lock",
                             "ADD CONSTRAINT c CHECK (" + quote_ident_if_needed(column) +
-                                " IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; then SET NOT NULL "
-                                "(no scan) and drop the CHECK.");
+                                " IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c in a later migration; "
+                                "then SET NOT NULL (no scan) and drop the CHECK.");
                 break;
             }
             case AT_DropColumn:
@@ -544,6 +580,8 @@ void Analyzer::add_constraint(const std::string &table, Constraint *c) {
                     }
                 }
             }
+            if (exists && c->skip_validation && !name.empty())
+                state_.added_not_valid.insert(table + "|" + name);
             if (exists && !c->skip_validation)
                 finding("constraint-missing-not-valid", "error",
                         std::string("adding a ") +
