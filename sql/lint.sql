@@ -28,6 +28,8 @@ ALTER TABLE users ALTER COLUMN name TYPE varchar(100);
 ALTER TABLE users ALTER COLUMN name TYPE text;
 ALTER TABLE users ALTER COLUMN name TYPE varchar(10);
 ALTER TABLE users ALTER COLUMN email TYPE text USING lower(email);
+CREATE TYPE mood AS ENUM ('ok', 'sad');
+ALTER TABLE users ALTER COLUMN name TYPE mood USING name::mood;
 $$);
 SELECT statement_number, rule, message FROM migrate_lint($$
 SET lock_timeout = '2s';

@@ -22,7 +22,15 @@ ALTER TABLE users ALTER COLUMN age SET NOT NULL;
 ALTER TABLE users ADD CONSTRAINT users_age_positive CHECK (age > 0 AND status IN ('active', 'gone'));
 CREATE UNIQUE INDEX users_lower_email ON users (lower(email));
 $$);
-SELECT * FROM migrate_data_expectations((SELECT up_sql FROM pg_migrate.migration));
+-- And one that turns accounts.plan into an enum created in the same script: values outside
+-- its labels would make the cast fail.
+CREATE TABLE accounts (id int PRIMARY KEY, plan text);
+INSERT INTO accounts VALUES (1, 'free'), (2, 'pro'), (3, 'legacy');
+SELECT migrate_register('20260101000001', 'plan_enum', $$
+CREATE TYPE plan_kind AS ENUM ('free', 'pro');
+ALTER TABLE accounts ALTER COLUMN plan TYPE plan_kind USING plan::plan_kind;
+$$);
+SELECT m.version, e.* FROM pg_migrate.migration m, migrate_data_expectations(m.up_sql) e ORDER BY 1, 2;
 
 -- A user check.
 SELECT validation_check_add('business.negative_totals', 'business',
@@ -46,6 +54,7 @@ UPDATE users SET email = 'c@example.com', age = 20 WHERE id = 2;
 UPDATE users SET age = 5 WHERE id = 3;
 UPDATE users SET age = 50 WHERE id = 4;
 UPDATE orders SET total = 1 WHERE total < 0;
+UPDATE accounts SET plan = 'free' WHERE plan = 'legacy';
 INSERT INTO orders VALUES (7, 1, 3);
 ALTER TABLE events ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;
 SELECT validation_check_drop('business.broken');
@@ -62,5 +71,6 @@ SELECT validation_check_add('x', 'business', 'SELECT 1; SELECT 2');
 SELECT validation_check_add('x', 'business', NULL);
 SELECT validation_check_drop('nope');
 
-DROP TABLE order_lines, orders, users, events;
+DROP TABLE order_lines, orders, users, events, accounts;
+DROP TYPE plan_kind;
 DROP EXTENSION pg_migrate;

@@ -337,6 +337,8 @@ WITH user_tables AS (
              WHEN 'unique' THEN format('SELECT %s, count(*) AS copies FROM %s WHERE %s GROUP BY %s HAVING count(*) > 1',
                                        cols.list, to_regclass(p.table_name), cols.none_null, cols.list)
              WHEN 'not_null' THEN format('SELECT %s FROM %s WHERE %s', pk.list, to_regclass(p.table_name), cols.any_null)
+             WHEN 'enum' THEN format('SELECT %s FROM %s WHERE %I IS NOT NULL AND %I::text NOT IN (%s)', pk.list,
+                                     to_regclass(p.table_name), p.columns[1], p.columns[1], p.expression)
              ELSE format('SELECT %s FROM %s WHERE NOT (%s)', pk.list, to_regclass(p.table_name), p.expression)
            END,
            format('migration %s adds %s on %s: existing rows that would make it fail',

@@ -14,6 +14,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 namespace pgm::pg {
@@ -110,6 +111,32 @@ bool has_validated_not_null_check(Oid rel, const std::string &column) {
     return r.rows.at(0).at(0).value_or("f") == "t";
 }
 
+// A type name as written ("character varying", "public.mood"), without modifiers.
+std::string type_name_text(const TypeName *type_name) {
+    char *text = nullptr;
+    guarded([&text, type_name] { text = TypeNameToString(type_name); });
+    return text ? text : "";
+}
+
+// Whether a type of that name exists now (it may be created earlier in the same script).
+bool type_exists(const std::string &name) {
+    return query("SELECT pg_catalog.to_regtype($1) IS NOT NULL", {name}).rows.at(0).at(0).value_or("f") == "t";
+}
+
+// SQL literals for a list of labels: 'a', 'b''c'.
+std::string sql_literals(const std::vector<std::string> &labels) {
+    std::string out;
+    for (const auto &label : labels) {
+        out += out.empty() ? "'" : ", '";
+        for (char c : label) {
+            if (c == '\'') out += '\'';
+            out += c;
+        }
+        out += "'";
+    }
+    return out;
+}
+
 // Whether ALTER COLUMN ... TYPE rewrites the table: not when the new type is the same with an
 // unconstrained or larger length (varchar, varbit), or binary-coercible without a length.
 bool type_change_rewrites(Oid rel, const char *column, const TypeName *type_name, bool has_using) {
@@ -118,7 +145,7 @@ bool type_change_rewrites(Oid rel, const char *column, const TypeName *type_name
         "SELECT atttypid, atttypmod FROM pg_catalog.pg_attribute "
         " WHERE attrelid = $1::oid AND attname = $2 AND attnum > 0 AND NOT attisdropped",
         {std::to_string(rel), std::string(column)});
-    if (r.rows.empty()) return true;
+    if (r.rows.empty() || !type_exists(type_name_text(type_name))) return true;
     const Oid old_type = static_cast<Oid>(std::stoul(r.rows[0][0].value()));
     const int32 old_mod = std::stoi(r.rows[0][1].value());
     Oid new_type = InvalidOid;
@@ -216,6 +243,7 @@ struct ScriptState {
     bool lock_timeout_set = false;
     bool lock_timeout_reported = false;  // one finding per script is enough
     std::set<std::string> added_not_valid;  // "table|constraint" added NOT VALID in the script
+    std::map<std::string, std::vector<std::string>> enums;  // enum types created in the script
 };
 
 class Analyzer {
@@ -268,6 +296,13 @@ void Analyzer::statement(Node *stmt) {
                 }
                 state_.lock_timeout_set = !zero;
             }
+            break;
+        }
+        case T_CreateEnumStmt: {
+            CreateEnumStmt *e = castNode(CreateEnumStmt, stmt);
+            std::vector<std::string> labels = string_list(e->vals);
+            state_.enums[qualified_from_list(e->typeName)] = labels;
+            state_.enums[strVal(llast(e->typeName))] = labels;  // as it is usually referred to
             break;
         }
         case T_CreateStmt:
@@ -462,6 +497,21 @@ void Analyzer::alter_table(AlterTableStmt *a) {
                 if (!exists) break;
                 ColumnDef *def = castNode(ColumnDef, cmd->def);
                 Oid rel = relation_oid(table);
+                // To an enum: existing values outside its labels would make it fail.
+                const std::string type = type_name_text(def->typeName);
+                std::vector<std::string> labels;
+                if (state_.enums.count(type)) {
+                    labels = state_.enums[type];
+                } else if (type_exists(type)) {
+                    auto r = query(
+                        "SELECT e.enumlabel FROM pg_catalog.pg_enum e "
+                        " WHERE e.enumtypid = pg_catalog.to_regtype($1) ORDER BY e.enumsortorder",
+                        {type});
+                    for (const auto &row : r.rows) labels.push_back(row.at(0).value_or(""));
+                }
+                if (!labels.empty())
+                    out_.expectations.push_back(
+                        {"enum", table, {cmd->name}, sql_literals(labels), "TYPE " + type});
                 if (type_change_rewrites(rel, cmd->name, def->typeName,
                                          def->raw_default != nullptr))
                     finding(

@@ -24,10 +24,10 @@ struct LintFinding {
 
 // A property of existing data the statement will require.
 struct DataExpectation {
-    std::string kind;  // "unique", "not_null" or "check"
+    std::string kind;  // "unique", "not_null", "check" or "enum"
     std::string table;
     std::vector<std::string> columns;  // for unique / not_null
-    std::string expression;            // for check: the condition's SQL text
+    std::string expression;            // check: the condition's SQL; enum: the labels as literals
     std::string constraint;            // what the statement adds, for messages
 };
 
