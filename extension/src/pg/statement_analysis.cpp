@@ -120,7 +120,10 @@ std::string type_name_text(const TypeName *type_name) {
 
 // Whether a type of that name exists now (it may be created earlier in the same script).
 bool type_exists(const std::string &name) {
-    return query("SELECT pg_catalog.to_regtype($1) IS NOT NULL", {name}).rows.at(0).at(0).value_or("f") == "t";
+    return query("SELECT pg_catalog.to_regtype($1) IS NOT NULL", {name})
+               .rows.at(0)
+               .at(0)
+               .value_or("f") == "t";
 }
 
 // SQL literals for a list of labels: 'a', 'b''c'.
@@ -241,7 +244,7 @@ struct ScriptState {
         pending_not_null_checks;  // "table|constraint" -> column
     bool in_transaction_block = false;
     bool lock_timeout_set = false;
-    bool lock_timeout_reported = false;  // one finding per script is enough
+    bool lock_timeout_reported = false;     // one finding per script is enough
     std::set<std::string> added_not_valid;  // "table|constraint" added NOT VALID in the script
     std::map<std::string, std::vector<std::string>> enums;  // enum types created in the script
 };
@@ -373,7 +376,8 @@ void Analyzer::statement(Node *stmt) {
                 foreach (lc, d->objects) {
                     List *names = castNode(List, lfirst(lc));
                     if (list_length(names) < 2) continue;
-                    lock(qualified_from_list(list_truncate(list_copy(names), list_length(names) - 1)),
+                    lock(qualified_from_list(
+                             list_truncate(list_copy(names), list_length(names) - 1)),
                          AccessExclusiveLock);
                 }
                 break;
@@ -528,8 +532,8 @@ void Analyzer::alter_table(AlterTableStmt *a) {
             case AT_ValidateConstraint: {
                 if (state_.added_not_valid.count(table + "|" + cmd->name))
                     finding("validate-constraint-in-same-transaction", "warning",
-                            "VALIDATE CONSTRAINT " + quote_ident_if_needed(cmd->name) +
-                                " scans " + table +
+                            "VALIDATE CONSTRAINT " + quote_ident_if_needed(cmd->name) + " scans " +
+                                table +
                                 " while the lock taken by its ADD CONSTRAINT earlier in the same "
                                 "script is still held",
                             "Validate it in a separate migration: VALIDATE CONSTRAINT alone takes "
@@ -545,12 +549,13 @@ void Analyzer::alter_table(AlterTableStmt *a) {
                 out_.expectations.push_back({"not_null", table, {column}, "", "SET NOT NULL"});
                 if (!state_.validated_not_null.count(table + "|" + column) &&
                     !has_validated_not_null_check(relation_oid(table), column))
-                    finding("setting-not-null", "error",
-                            "SET NOT NULL on " + table + "." + quote_ident_if_needed(column) +
-                                " scans the whole table under an ACCESS EXCLUSIVE lock",
-                            "ADD CONSTRAINT c CHECK (" + quote_ident_if_needed(column) +
-                                " IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c in a later migration; "
-                                "then SET NOT NULL (no scan) and drop the CHECK.");
+                    finding(
+                        "setting-not-null", "error",
+                        "SET NOT NULL on " + table + "." + quote_ident_if_needed(column) +
+                            " scans the whole table under an ACCESS EXCLUSIVE lock",
+                        "ADD CONSTRAINT c CHECK (" + quote_ident_if_needed(column) +
+                            " IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c in a later migration; "
+                            "then SET NOT NULL (no scan) and drop the CHECK.");
                 break;
             }
             case AT_DropColumn:
