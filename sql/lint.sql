@@ -69,6 +69,18 @@ SELECT statement_number, rule FROM migrate_lint(
     'ALTER TABLE users ADD COLUMN a int; ALTER TABLE users ADD COLUMN b int;');
 SELECT statement_number, rule FROM migrate_lint(
     'SET lock_timeout = 0; ALTER TABLE users ADD COLUMN a int;');
+-- VALIDATE in the same transaction as its ADD ... NOT VALID (however the table is named), but
+-- not after a COMMIT, nor in a -- pgmig:no-transaction script where each statement commits.
+SELECT statement_number, rule FROM migrate_lint($$SET lock_timeout = '2s';
+ALTER TABLE public.users ADD CONSTRAINT c1 CHECK (age > 0) NOT VALID;
+ALTER TABLE users VALIDATE CONSTRAINT c1;$$);
+SELECT count(*) AS after_commit FROM migrate_lint($$SET lock_timeout = '2s'; BEGIN;
+ALTER TABLE users ADD CONSTRAINT c1 CHECK (age > 0) NOT VALID; COMMIT;
+ALTER TABLE users VALIDATE CONSTRAINT c1;$$);
+SELECT count(*) AS no_transaction FROM migrate_lint($$-- pgmig:no-transaction
+SET lock_timeout = '2s';
+ALTER TABLE users ADD CONSTRAINT c1 CHECK (age > 0) NOT VALID;
+ALTER TABLE users VALIDATE CONSTRAINT c1;$$);
 -- Tables created earlier in the same script are new: nothing to protect yet.
 SELECT count(*) AS findings_on_new_table FROM migrate_lint($$
 SET lock_timeout = '2s';

@@ -389,12 +389,12 @@ BEGIN
     run := nextval('pg_migrate.run_id_seq');
     FOR chk IN SELECT * FROM @extschema@.migrate_validation_checks(only_category) c ORDER BY c.category, c.check_name LOOP
         started := clock_timestamp();
-        n := NULL; rows_sample := NULL; msg := NULL;
+        n := NULL; rows_sample := NULL; msg := NULL; st := NULL;
         BEGIN
             -- The check's rows are counted once and the first five kept as a sample. The
             -- subtransaction is then always rolled back (the variables keep the results), so
             -- a check can never change data, whatever its SQL calls.
-            EXECUTE format('WITH offending AS MATERIALIZED (%s) '
+            EXECUTE format(E'WITH offending AS MATERIALIZED (%s\n) '
                            'SELECT (SELECT count(*) FROM offending), '
                            '       (SELECT jsonb_agg(to_jsonb(o)) FROM (SELECT * FROM offending LIMIT 5) o)',
                            chk.check_sql)
@@ -608,13 +608,15 @@ AS $$
                count(*) FILTER (WHERE c.status = 'fail' AND c.critical) AS critical_failures
           FROM checks c
     )
-    SELECT c.check_name, c.status, c.critical, c.detail FROM (SELECT * FROM checks ORDER BY ord) c
-    UNION ALL
-    SELECT 'safety_score',
-           CASE WHEN s.critical_failures > 0 THEN 'fail' WHEN s.score < 80 THEN 'warn' ELSE 'pass' END,
-           s.critical_failures > 0,
-           format('%s/100; %s critical failure(s)', s.score, s.critical_failures)
-      FROM scored s
+    SELECT r.check_name, r.status, r.critical, r.detail
+      FROM (SELECT c.ord, c.check_name, c.status, c.critical, c.detail FROM checks c
+            UNION ALL
+            SELECT (SELECT count(*) FROM checks) + 1, 'safety_score',
+                   CASE WHEN s.critical_failures > 0 THEN 'fail' WHEN s.score < 80 THEN 'warn' ELSE 'pass' END,
+                   s.critical_failures > 0,
+                   format('%s/100; %s critical failure(s)', s.score, s.critical_failures)
+              FROM scored s) r
+     ORDER BY r.ord
 $$;
 COMMENT ON FUNCTION migrate_preflight(text) IS
     'Is it safe to migrate now? One row per check (pass/warn/fail), then the safety score';

@@ -3,6 +3,7 @@
 #include "pg/error.hpp"
 #include "pg/spi.hpp"
 #include "pg/statement_parser.hpp"
+#include "script_directives.hpp"
 
 extern "C" {
 #include "commands/tablecmds.h"
@@ -246,6 +247,7 @@ struct ScriptState {
     bool lock_timeout_set = false;
     bool lock_timeout_reported = false;     // one finding per script is enough
     std::set<std::string> added_not_valid;  // "table|constraint" added NOT VALID in the script
+    bool autocommit = false;  // -- pgmig:no-transaction: every statement commits on its own
     std::map<std::string, std::vector<std::string>> enums;  // enum types created in the script
 };
 
@@ -261,6 +263,11 @@ class Analyzer {
     ScriptState &state_;
     StatementAnalysis &out_;
 
+    // One identity for a table however the script names it ("users", "public.users").
+    std::string key(const std::string &table) {
+        Oid oid = state_.created.count(table) ? InvalidOid : relation_oid(table);
+        return OidIsValid(oid) ? std::to_string(oid) : table;
+    }
     bool existing(const std::string &table) {
         return !state_.created.count(table) && OidIsValid(relation_oid(table));
     }
@@ -282,8 +289,10 @@ void Analyzer::statement(Node *stmt) {
         case T_TransactionStmt: {
             TransactionStmtKind k = castNode(TransactionStmt, stmt)->kind;
             if (k == TRANS_STMT_BEGIN || k == TRANS_STMT_START) state_.in_transaction_block = true;
-            if (k == TRANS_STMT_COMMIT || k == TRANS_STMT_ROLLBACK || k == TRANS_STMT_PREPARE)
+            if (k == TRANS_STMT_COMMIT || k == TRANS_STMT_ROLLBACK || k == TRANS_STMT_PREPARE) {
                 state_.in_transaction_block = false;
+                state_.added_not_valid.clear();  // the ADD's lock ends with its transaction
+            }
             break;
         }
         case T_VariableSetStmt: {
@@ -530,7 +539,7 @@ void Analyzer::alter_table(AlterTableStmt *a) {
                 add_constraint(table, castNode(Constraint, cmd->def));
                 break;
             case AT_ValidateConstraint: {
-                if (state_.added_not_valid.count(table + "|" + cmd->name))
+                if (!state_.autocommit && state_.added_not_valid.count(key(table) + "|" + cmd->name))
                     finding("validate-constraint-in-same-transaction", "warning",
                             "VALIDATE CONSTRAINT " + quote_ident_if_needed(cmd->name) + " scans " +
                                 table +
@@ -539,15 +548,15 @@ void Analyzer::alter_table(AlterTableStmt *a) {
                             "Validate it in a separate migration: VALIDATE CONSTRAINT alone takes "
                             "only a SHARE UPDATE EXCLUSIVE lock.");
                 for (const auto &p : state_.pending_not_null_checks)
-                    if (p.first == table + "|" + cmd->name)
-                        state_.validated_not_null.insert(table + "|" + p.second);
+                    if (p.first == key(table) + "|" + cmd->name)
+                        state_.validated_not_null.insert(key(table) + "|" + p.second);
                 break;
             }
             case AT_SetNotNull: {
                 if (!exists) break;
                 const std::string column = cmd->name;
                 out_.expectations.push_back({"not_null", table, {column}, "", "SET NOT NULL"});
-                if (!state_.validated_not_null.count(table + "|" + column) &&
+                if (!state_.validated_not_null.count(key(table) + "|" + column) &&
                     !has_validated_not_null_check(relation_oid(table), column))
                     finding(
                         "setting-not-null", "error",
@@ -631,12 +640,12 @@ void Analyzer::add_constraint(const std::string &table, Constraint *c) {
                         ColumnRef *cr = castNode(ColumnRef, nt->arg);
                         if (list_length(cr->fields) == 1 && IsA(linitial(cr->fields), String))
                             state_.pending_not_null_checks.push_back(
-                                {table + "|" + name, strVal(linitial(cr->fields))});
+                                {key(table) + "|" + name, strVal(linitial(cr->fields))});
                     }
                 }
             }
             if (exists && c->skip_validation && !name.empty())
-                state_.added_not_valid.insert(table + "|" + name);
+                state_.added_not_valid.insert(key(table) + "|" + name);
             if (exists && !c->skip_validation)
                 finding("constraint-missing-not-valid", "error",
                         std::string("adding a ") +
@@ -680,6 +689,7 @@ std::vector<StatementAnalysis> analyze_statements(const std::string &script) {
     guarded([&tree, text] { tree = raw_parser(text, RAW_PARSE_DEFAULT); });
     std::vector<StatementAnalysis> out;
     ScriptState state;
+    state.autocommit = has_directive(parse_directives(script), "no-transaction");
     int i = 0;
     ListCell *lc;
     foreach (lc, tree) {
