@@ -7,7 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "commands/command.hpp"
 #include "connection_options.hpp"
+#include "db/connection.hpp"
 #include "exit_code.hpp"
 #include "version.hpp"
 
@@ -21,8 +23,9 @@ constexpr std::string_view kDescription =
     "(<version>_<name>.up.sql, .down.sql, optional .verify.sql) and makes checksummed,\n"
     "encrypted backups of PostgreSQL and DynamoDB tables to a local folder or S3.\n"
     "\n"
-    "This release carries only the shared options; the commands (apply and roll back\n"
-    "migrations, status and drift, seed data, backup and restore) arrive in later releases.\n";
+    "Commands: init, new, status, up, down, preflight, health, validate, lint.\n"
+    "Drift, monitor, seeding, test data, adoption from other tools and backups arrive in\n"
+    "later releases. `pgmig <command> --help` shows each command's options and examples.\n";
 
 constexpr std::string_view kFooter =
     "Connection:\n"
@@ -49,19 +52,31 @@ void add_connection_options(CLI::App &app, ConnectionOptions &connection) {
 }
 
 int run(CLI::App &app, int argc, char **argv) {
-    ConnectionOptions connection;
+    commands::GlobalOptions global;
+    commands::Run command;
     app.description(std::string(kDescription));
     app.footer(std::string(kFooter));
     app.set_version_flag("--version", std::string("pgmig ") + kVersion);
-    add_connection_options(app, connection);
+    add_connection_options(app, global.connection);
+    app.add_option("--dir", global.dir, "Migrations folder (default: migrations)")
+        ->type_name("DIR");
+    app.add_flag("--json", global.json, "Machine-readable output on stdout");
+    app.require_subcommand(0, 1);
+    app.fallthrough();  // global options (--db, --dir, --json) may follow the command too
+    commands::setup_init(app, global, command);
+    commands::setup_new(app, global, command);
+    commands::setup_status(app, global, command);
+    commands::setup_up(app, global, command);
+    commands::setup_down(app, global, command);
+    commands::setup_preflight(app, global, command);
+    commands::setup_health(app, global, command);
+    commands::setup_validate(app, global, command);
+    commands::setup_lint(app, global, command);
 
     app.parse(argc, argv);
 
-    if (app.get_subcommands().empty())
-        throw UsageError(
-            "no command given, and this release has no commands yet; "
-            "run pgmig --help to see what it offers");
-    return static_cast<int>(ExitCode::kOk);
+    if (!command) throw UsageError("no command given; run pgmig --help to see the commands");
+    return command();
 }
 
 }  // namespace
@@ -81,6 +96,9 @@ int main(int argc, char **argv) {
     } catch (const pgmig::UsageError &e) {
         pgmig::print_error(e.what());
         return static_cast<int>(ExitCode::kUsageError);
+    } catch (const pgmig::db::DbError &e) {
+        pgmig::print_error(e.describe());
+        return static_cast<int>(ExitCode::kFailed);
     } catch (const pgmig::RefusedBySafetyCheck &e) {
         pgmig::print_error(e.what());
         return static_cast<int>(ExitCode::kRefusedBySafetyCheck);

@@ -968,3 +968,150 @@ REVOKE ALL ON FUNCTION migrate_backfill_progress() FROM PUBLIC;
 ALTER TABLE pg_migrate.execution_log ADD COLUMN snapshot_ids bigint[];
 ALTER TABLE pg_migrate.execution_log DROP CONSTRAINT execution_log_phase_check,
     ADD CONSTRAINT execution_log_phase_check CHECK (phase IN ('up', 'verify', 'down', 'snapshot', 'restore'));
+
+-- Migrations run outside a transaction, statement by statement, by pgmig ----------------------
+
+-- Progress of a no-transaction migration run by pgmig: one row per statement that finished,
+-- so that after a crash or a failure the next `pgmig up` resumes at the first unfinished one.
+CREATE TABLE pg_migrate.statement_progress (
+    version          text NOT NULL,
+    run_id           bigint NOT NULL,
+    checksum         text NOT NULL,
+    statement_number integer NOT NULL,
+    status           text NOT NULL CHECK (status IN ('succeeded', 'failed')),
+    sqlstate         text,
+    message          text,
+    finished_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (version, run_id, statement_number)
+);
+COMMENT ON TABLE pg_migrate.statement_progress IS
+    'Statements of no-transaction migrations run by pgmig, for resuming after a failure';
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.statement_progress', '');
+REVOKE ALL ON pg_migrate.statement_progress FROM PUBLIC;
+
+-- Starts or resumes the run of a no-transaction migration: the run id to report progress
+-- under, and the first statement still to run (1 for a new run).
+CREATE FUNCTION migrate_external_begin(version text)
+RETURNS TABLE (run_id bigint, resume_from integer, statement_count integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    m record;
+    last_run bigint;
+BEGIN
+    SELECT * INTO m FROM pg_migrate.migration g WHERE g.version = migrate_external_begin.version;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'migration % is not registered', left(version, 64) USING ERRCODE = '22023';
+    END IF;
+    IF m.state = 'applied' THEN
+        RAISE EXCEPTION 'migration % (%) is already applied', m.version, m.name USING ERRCODE = '55000';
+    END IF;
+    IF NOT m.requires_no_transaction THEN
+        RAISE EXCEPTION 'migration % (%) runs in a transaction; apply it with migrate_execute()', m.version, m.name
+              USING ERRCODE = '55000';
+    END IF;
+    -- The latest run of the same script that did not finish resumes; an edited script starts over.
+    SELECT p.run_id INTO last_run
+      FROM pg_migrate.statement_progress p
+     WHERE p.version = m.version AND p.checksum = m.checksum
+       AND NOT EXISTS (SELECT 1 FROM pg_migrate.execution_log l
+                        WHERE l.run_id = p.run_id AND l.version = m.version AND l.status = 'succeeded')
+     ORDER BY p.run_id DESC LIMIT 1;
+    run_id := coalesce(last_run, nextval('pg_migrate.run_id_seq'));
+    resume_from := coalesce((SELECT max(p.statement_number) FROM pg_migrate.statement_progress p
+                              WHERE p.version = m.version AND p.run_id = migrate_external_begin.run_id
+                                AND p.status = 'succeeded'), 0) + 1;
+    statement_count := m.statement_count;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION migrate_external_begin(text) IS
+    'pgmig: start or resume running a no-transaction migration statement by statement';
+
+CREATE FUNCTION migrate_external_statement(version text, run_id bigint, statement_number integer,
+                                           succeeded boolean, sqlstate text DEFAULT NULL,
+                                           message text DEFAULT NULL)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$
+    INSERT INTO pg_migrate.statement_progress (version, run_id, checksum, statement_number, status, sqlstate, message)
+    SELECT m.version, run_id, m.checksum, statement_number,
+           CASE WHEN succeeded THEN 'succeeded' ELSE 'failed' END, sqlstate, message
+      FROM pg_migrate.migration m WHERE m.version = migrate_external_statement.version
+    ON CONFLICT (version, run_id, statement_number) DO UPDATE
+       SET status = EXCLUDED.status, sqlstate = EXCLUDED.sqlstate, message = EXCLUDED.message,
+           finished_at = EXCLUDED.finished_at
+$$;
+COMMENT ON FUNCTION migrate_external_statement(text, bigint, integer, boolean, text, text) IS
+    'pgmig: record that one statement of a no-transaction migration finished';
+
+CREATE FUNCTION migrate_external_finish(version text, run_id bigint, succeeded boolean,
+                                        duration_ms numeric, sqlstate text DEFAULT NULL,
+                                        message text DEFAULT NULL, failed_statement text DEFAULT NULL,
+                                        statement_number integer DEFAULT NULL,
+                                        operation text DEFAULT 'execute')
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    m record;
+    log_id bigint;
+    run bigint := coalesce(run_id, nextval('pg_migrate.run_id_seq'));
+BEGIN
+    SELECT * INTO m FROM pg_migrate.migration g WHERE g.version = migrate_external_finish.version FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'migration % is not registered', left(version, 64) USING ERRCODE = '22023';
+    END IF;
+    IF operation NOT IN ('execute', 'rollback') THEN
+        RAISE EXCEPTION 'operation must be execute or rollback, got %', left(operation, 20) USING ERRCODE = '22023';
+    END IF;
+    IF operation = 'rollback' AND succeeded THEN
+        UPDATE pg_migrate.migration g
+           SET state = 'rolled_back', applied_at = NULL, applied_by = NULL, applied_checksum = NULL,
+               duration_ms = NULL, last_error = NULL
+         WHERE g.version = m.version;
+    ELSIF operation = 'rollback' THEN
+        UPDATE pg_migrate.migration g
+           SET last_error = format('rollback failed: %s: %s (down statement %s)', migrate_external_finish.sqlstate,
+                                   migrate_external_finish.message, migrate_external_finish.statement_number)
+         WHERE g.version = m.version;
+    ELSIF succeeded THEN
+        UPDATE pg_migrate.migration g
+           SET state = 'applied', applied_at = now(), applied_by = session_user, applied_checksum = g.checksum,
+               duration_ms = migrate_external_finish.duration_ms, last_error = NULL
+         WHERE g.version = m.version;
+    ELSE
+        UPDATE pg_migrate.migration g
+           SET state = 'failed',
+               last_error = format('%s: %s (up statement %s)', migrate_external_finish.sqlstate,
+                                   migrate_external_finish.message, migrate_external_finish.statement_number)
+         WHERE g.version = m.version;
+    END IF;
+    INSERT INTO pg_migrate.execution_log (run_id, version, name, operation, status, attempt, atomic, phase,
+        started_at, finished_at, duration_ms, checksum, sqlstate, message, failed_statement, statement_number,
+        lock_timeout_ms, extension_version)
+    VALUES (run, m.version, m.name, operation, CASE WHEN succeeded THEN 'succeeded' ELSE 'failed' END, 1, false,
+            CASE WHEN operation = 'execute' THEN 'up' ELSE 'down' END,
+            clock_timestamp() - migrate_external_finish.duration_ms * interval '1 millisecond',
+            clock_timestamp(), migrate_external_finish.duration_ms, m.checksum, migrate_external_finish.sqlstate,
+            coalesce(migrate_external_finish.message,
+                     CASE WHEN succeeded THEN 'run outside a transaction by pgmig' END),
+            failed_statement, migrate_external_finish.statement_number,
+            extract(epoch FROM current_setting('lock_timeout')::interval) * 1000,
+            (SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate'))
+    RETURNING id INTO log_id;
+    IF operation = 'rollback' AND succeeded THEN
+        INSERT INTO pg_migrate.rollback_log (run_id, execution_log_id, version, name, reason, message, extension_version)
+        VALUES (run, log_id, m.version, m.name, 'requested', 'down script run outside a transaction by pgmig',
+                (SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate'));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION migrate_external_finish(text, bigint, boolean, numeric, text, text, text, integer, text) IS
+    'pgmig: record the outcome of a no-transaction migration run statement by statement';
+
+REVOKE ALL ON FUNCTION migrate_external_begin(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_external_statement(text, bigint, integer, boolean, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_external_finish(text, bigint, boolean, numeric, text, text, text, integer, text) FROM PUBLIC;

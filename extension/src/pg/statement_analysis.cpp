@@ -539,7 +539,8 @@ void Analyzer::alter_table(AlterTableStmt *a) {
                 add_constraint(table, castNode(Constraint, cmd->def));
                 break;
             case AT_ValidateConstraint: {
-                if (!state_.autocommit && state_.added_not_valid.count(key(table) + "|" + cmd->name))
+                if (!state_.autocommit &&
+                    state_.added_not_valid.count(key(table) + "|" + cmd->name))
                     finding("validate-constraint-in-same-transaction", "warning",
                             "VALIDATE CONSTRAINT " + quote_ident_if_needed(cmd->name) + " scans " +
                                 table +

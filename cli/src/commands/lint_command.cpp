@@ -1,0 +1,56 @@
+// pgmig lint FILES...: the extension's linter over migration files (any server will do).
+#include "commands/command.hpp"
+#include "db/connection.hpp"
+#include "migrations/migration_files.hpp"
+#include "ui/output.hpp"
+
+#include <iostream>
+
+namespace pgmig::commands {
+
+void setup_lint(CLI::App &app, GlobalOptions &global, Run &run) {
+    auto files = std::make_shared<std::vector<std::string>>();
+    auto *cmd = app.add_subcommand(
+        "lint", "Lint migration files with PostgreSQL's parser (exit 1 on errors)");
+    cmd->add_option("files", *files, "SQL files")->required()->check(CLI::ExistingFile);
+    cmd->footer(
+        "Uses migrate_lint() of the database --db points at; with an empty database the\n"
+        "tables are unknown, so only rules that need no catalog apply.\n\n"
+        "Example:\n  pgmig lint migrations/*.up.sql");
+    cmd->callback([files, &global, &run] {
+        run = [files, &global] {
+            db::Connection conn(global.connection.db);
+            nlohmann::json out = nlohmann::json::array();
+            ui::Table table{{"file", "stmt", "rule", "severity", "message"}, {}};
+            bool errors = false;
+            for (const auto &f : *files) {
+                auto r = conn.query(
+                    "SELECT statement_number, rule, severity, message, alternative FROM "
+                    "migrate_lint($1)",
+                    {migrations::read_file(f)});
+                for (const auto &row : r.rows) {
+                    errors = errors || row[2].value_or("") == "error";
+                    out.push_back({{"file", f},
+                                   {"statement", std::stoi(row[0].value_or("0"))},
+                                   {"rule", row[1].value_or("")},
+                                   {"severity", row[2].value_or("")},
+                                   {"message", row[3].value_or("")},
+                                   {"alternative", row[4].value_or("")}});
+                    table.rows.push_back(
+                        {f, row[0].value_or(""), row[1].value_or(""),
+                         ui::status_text(row[2].value_or("") == "error" ? "fail" : "warn"),
+                         row[3].value_or("")});
+                }
+            }
+            if (global.json)
+                ui::print_json(std::cout, out);
+            else if (table.rows.empty())
+                std::cout << "no findings\n";
+            else
+                ui::print_table(std::cout, table);
+            return errors ? 1 : 0;
+        };
+    });
+}
+
+}  // namespace pgmig::commands

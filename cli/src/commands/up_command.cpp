@@ -1,0 +1,249 @@
+// pgmig up: register the migration files and apply what is pending. Migrations that can run
+// in a transaction go through migrate_execute(); the others (CREATE INDEX CONCURRENTLY, ...)
+// run here statement by statement, outside a transaction, with their progress recorded in
+// the extension so that the next `pgmig up` resumes at the first unfinished statement.
+#include "commands/command.hpp"
+#include "commands/deploy_lock.hpp"
+#include "db/connection.hpp"
+#include "exit_code.hpp"
+#include "migration_version.hpp"
+#include "migrations/outside_transaction.hpp"
+#include "migrations/registration.hpp"
+#include "script_directives.hpp"
+#include "ui/output.hpp"
+
+#include <chrono>
+#include <iostream>
+
+namespace pgmig::commands {
+
+namespace {
+
+struct UpOptions {
+    std::string to;
+    bool dry_run = false;
+    bool atomic = false;
+    bool no_preflight = false;
+    int lock_wait_seconds = 600;
+};
+
+struct ResultRow {
+    std::string version, name, status, duration_ms, message;
+};
+
+struct PlannedMigration {
+    std::string version, name;
+    bool outside_transaction = false;
+};
+
+std::vector<PlannedMigration> load_plan(db::Connection &conn, const std::string &to) {
+    auto r = conn.query(
+        "SELECT version, name, requires_no_transaction FROM pg_migrate.migration "
+        "WHERE state <> 'applied' AND ($1::numeric IS NULL OR version_order <= $1::numeric) "
+        "ORDER BY version_order",
+        {to.empty() ? db::Value() : db::Value(to)});
+    std::vector<PlannedMigration> plan;
+    for (const auto &row : r.rows)
+        plan.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or("f") == "t"});
+    return plan;
+}
+
+// Refuses (exit 3) when a critical pre-flight check fails.
+void run_preflight(db::Connection &conn, const std::string &to) {
+    auto r = conn.query("SELECT check_name, status, critical, detail FROM migrate_preflight($1)",
+                        {to.empty() ? db::Value() : db::Value(to)});
+    std::string failures;
+    for (const auto &row : r.rows)
+        if (row[1].value_or("") == "fail" && row[2].value_or("f") == "t" &&
+            row[0].value_or("") != "safety_score")
+            failures += "\n  " + row[0].value_or("") + ": " + row[3].value_or("");
+    if (!failures.empty())
+        throw RefusedBySafetyCheck(
+            "pre-flight checks failed; nothing was applied:" + failures +
+            "\n(pgmig preflight shows every check; --no-preflight skips them)");
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string ms_text(double ms) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.3f", ms);
+    return buf;
+}
+
+// Runs a no-transaction migration statement by statement, resuming after the last statement
+// that finished. Returns its result row.
+ResultRow run_outside_transaction(db::Connection &conn, const PlannedMigration &m) {
+    const auto start = std::chrono::steady_clock::now();
+    auto begin =
+        conn.query("SELECT run_id, resume_from FROM migrate_external_begin($1)", {m.version});
+    const std::string run_id = begin.rows.at(0).at(0).value();
+    const int resume_from = std::stoi(begin.rows.at(0).at(1).value());
+    if (resume_from > 1)
+        std::cerr << "resuming migration " << m.version << " at statement " << resume_from << "\n";
+    auto failure = migrations::run_outside_transaction(
+        conn, "migration " + m.version, migrations::registered_statements(conn, m.version, false),
+        resume_from, [&](int n) {
+            conn.query("SELECT migrate_external_statement($1, $2::bigint, $3::int, true)",
+                       {m.version, run_id, std::to_string(n)});
+        });
+    const std::string ms = ms_text(ms_since(start));
+    if (failure) {
+        conn.query("SELECT migrate_external_statement($1, $2::bigint, $3::int, false, $4, $5)",
+                   {m.version, run_id, std::to_string(failure->number), failure->sqlstate,
+                    failure->message});
+        conn.query(
+            "SELECT migrate_external_finish($1, $2::bigint, false, $3::numeric, $4, $5, $6, "
+            "$7::int)",
+            {m.version, run_id, ms, failure->sqlstate, failure->message, failure->sql,
+             std::to_string(failure->number)});
+        return {m.version, m.name, "failed", ms,
+                failure->sqlstate + ": " + failure->message + " (statement " +
+                    std::to_string(failure->number) +
+                    "; the statements before it are applied: run pgmig up again to resume here)"};
+    }
+    conn.query("SELECT migrate_external_finish($1, $2::bigint, true, $3::numeric)",
+               {m.version, run_id, ms});
+    return {m.version, m.name, "applied", ms,
+            resume_from > 1 ? "resumed at statement " + std::to_string(resume_from)
+                            : "outside a transaction"};
+}
+
+std::vector<ResultRow> dry_run(db::Connection &conn, const migrations::MigrationFolder &folder,
+                               const std::string &to) {
+    const auto rows =
+        migrations::compare(migrations::file_sides(folder), migrations::database_sides(conn));
+    std::vector<ResultRow> out;
+    for (const auto &r : rows) {
+        if (r.state == "applied" || r.state == "missing-file" || r.state == "modified") continue;
+        if (!to.empty() && pgm::compare_versions(r.version, to) > 0) continue;
+        std::string up;
+        for (const auto &f : folder.migrations)
+            if (f.version == r.version) up = migrations::read_file(f.up);
+        if (up.empty()) continue;
+        auto nt = conn.query(
+            "SELECT coalesce(bool_or(requires_no_transaction), false) FROM migrate_statements($1)",
+            {up});
+        const bool outside = nt.rows.at(0).at(0).value_or("f") == "t" ||
+                             pgm::has_directive(pgm::parse_directives(up), "no-transaction");
+        out.push_back(
+            {r.version, r.name, "would_apply", "",
+             outside ? "outside a transaction, statement by statement" : "in a transaction"});
+    }
+    return out;
+}
+
+}  // namespace
+
+void setup_up(CLI::App &app, GlobalOptions &global, Run &run) {
+    auto opts = std::make_shared<UpOptions>();
+    auto *cmd =
+        app.add_subcommand("up", "Register the migration files and apply the pending migrations");
+    cmd->add_option("--to", opts->to, "Apply up to and including this version");
+    cmd->add_flag("--dry-run", opts->dry_run, "Show what would run; change nothing");
+    cmd->add_flag("--atomic", opts->atomic,
+                  "All or none: one transaction for every pending migration");
+    cmd->add_flag("--no-preflight", opts->no_preflight, "Skip the pre-flight safety checks");
+    cmd->add_option("--lock-wait", opts->lock_wait_seconds,
+                    "Seconds to wait for another deploy to finish (default 600)");
+    cmd->footer(
+        "Each migration runs in its own transaction with pg_migrate.lock_timeout and retries;\n"
+        "one that cannot (CREATE INDEX CONCURRENTLY, VACUUM, -- pgmig:no-transaction) runs\n"
+        "statement by statement, and after a failure `pgmig up` resumes at the failed\n"
+        "statement. Only one deploy runs at a time; others wait (polling, so a waiting\n"
+        "deploy never blocks a CONCURRENTLY build). Exit 3 when a pre-flight check refuses.\n\n"
+        "Examples:\n  pgmig up\n  pgmig up --to 20261122093000 --dry-run\n  pgmig up --atomic "
+        "--json");
+    cmd->callback([opts, &global, &run] {
+        run = [opts, &global] {
+            if (!opts->to.empty())
+                if (auto problem = pgm::version_problem(opts->to))
+                    throw UsageError("invalid --to: " + *problem);
+            const auto folder = migrations::read_folder(global.dir);
+            if (!folder.problems.empty()) {
+                std::string list;
+                for (const auto &p : folder.problems) list += "\n  " + p.file + ": " + p.problem;
+                throw std::runtime_error("the migrations folder has files pgmig cannot use:" +
+                                         list);
+            }
+            db::Connection conn(global.connection.db);
+            migrations::require_extension(conn);
+            std::vector<ResultRow> results;
+            if (opts->dry_run) {
+                results = dry_run(conn, folder, opts->to);
+            } else {
+                DeployLock lock(conn, opts->lock_wait_seconds);
+                const auto counts = migrations::register_files(conn, folder);
+                if (!global.json && (counts.registered || counts.updated))
+                    std::cerr << "registered " << counts.registered << ", updated "
+                              << counts.updated << " migration(s)\n";
+                if (!opts->to.empty() &&
+                    conn.query(
+                            "SELECT 1 FROM pg_migrate.migration WHERE version_order = $1::numeric",
+                            {opts->to})
+                        .rows.empty())
+                    throw UsageError("--to " + opts->to + " is not a migration version");
+                if (!opts->no_preflight) run_preflight(conn, opts->to);
+                const auto plan = load_plan(conn, opts->to);
+                if (opts->atomic)
+                    for (const auto &m : plan)
+                        if (m.outside_transaction)
+                            throw UsageError("--atomic cannot include migration " + m.version +
+                                             ", which must run outside a transaction");
+                size_t i = 0;
+                bool failed = false;
+                while (i < plan.size() && !failed) {
+                    if (plan[i].outside_transaction) {
+                        results.push_back(run_outside_transaction(conn, plan[i]));
+                        failed = results.back().status == "failed";
+                        ++i;
+                        continue;
+                    }
+                    size_t j = i;
+                    while (j + 1 < plan.size() && !plan[j + 1].outside_transaction) ++j;
+                    auto r = conn.query(
+                        "SELECT version, name, status, duration_ms::text, message FROM "
+                        "migrate_execute($1, false, $2::bool)",
+                        {plan[j].version, std::string(opts->atomic ? "true" : "false")});
+                    for (const auto &row : r.rows) {
+                        results.push_back({row[0].value_or(""), row[1].value_or(""),
+                                           row[2].value_or(""), row[3].value_or(""),
+                                           row[4].value_or("")});
+                        if (results.back().status == "failed") failed = true;
+                    }
+                    i = j + 1;
+                }
+                for (; i < plan.size(); ++i)
+                    results.push_back({plan[i].version, plan[i].name, "skipped", "",
+                                       "not attempted: an earlier migration failed"});
+            }
+            bool any_failed = false;
+            for (const auto &r : results) any_failed = any_failed || r.status == "failed";
+            if (global.json) {
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto &r : results)
+                    out.push_back({{"version", r.version},
+                                   {"name", r.name},
+                                   {"status", r.status},
+                                   {"duration_ms", r.duration_ms.empty()
+                                                       ? nlohmann::json()
+                                                       : nlohmann::json(std::stod(r.duration_ms))},
+                                   {"message", r.message}});
+                ui::print_json(std::cout, out);
+            } else if (results.empty()) {
+                std::cout << "nothing to apply\n";
+            } else {
+                ui::Table table{{"version", "name", "status", "ms", "message"}, {}};
+                for (const auto &r : results)
+                    table.rows.push_back(
+                        {r.version, r.name, ui::status_text(r.status), r.duration_ms, r.message});
+                ui::print_table(std::cout, table);
+            }
+            return any_failed ? 1 : 0;
+        };
+    });
+}
+
+}  // namespace pgmig::commands

@@ -1,0 +1,96 @@
+#include "db/connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <memory>
+
+namespace pgmig::db {
+
+namespace {
+
+struct ResultDeleter {
+    void operator()(PGresult *r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+std::string field(const PGresult *r, int code) {
+    const char *v = PQresultErrorField(r, code);
+    return v ? v : "";
+}
+
+void check(PGconn *conn, const ResultPtr &r) {
+    const ExecStatusType status = PQresultStatus(r.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
+    if (!r) throw DbError("08006", PQerrorMessage(conn), "", "");
+    std::string message = field(r.get(), PG_DIAG_MESSAGE_PRIMARY);
+    if (message.empty()) message = PQresultErrorMessage(r.get());
+    throw DbError(field(r.get(), PG_DIAG_SQLSTATE), message, field(r.get(), PG_DIAG_MESSAGE_DETAIL),
+                  field(r.get(), PG_DIAG_MESSAGE_HINT));
+}
+
+void ignore_notice(void *, const char *) {}
+
+}  // namespace
+
+std::string DbError::describe() const {
+    std::string out = what();
+    if (!detail_.empty()) out += "\n  DETAIL: " + detail_;
+    if (!hint_.empty()) out += "\n  HINT: " + hint_;
+    return out;
+}
+
+Connection::Connection(const std::string &conninfo) {
+    // With expand_dbname, a URL or a conninfo string in `dbname` is parsed like PQconnectdb.
+    const char *keywords[] = {"dbname", "application_name", nullptr};
+    const char *values[] = {conninfo.empty() ? nullptr : conninfo.c_str(), "pgmig", nullptr};
+    conn_ = PQconnectdbParams(keywords, values, 1);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        // libpq's message names host and database, never the password.
+        std::string message = PQerrorMessage(conn_);
+        while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+            message.pop_back();
+        PQfinish(conn_);
+        conn_ = nullptr;
+        throw DbError("08001", "cannot connect to PostgreSQL: " + message, "",
+                      "Pass --db (conninfo or postgresql:// URL), or set DATABASE_URL or the PG* "
+                      "environment variables.");
+    }
+    PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+}
+
+Connection::~Connection() {
+    if (conn_) PQfinish(conn_);
+}
+
+Result Connection::query(const std::string &sql, const std::vector<Value> &params) {
+    std::vector<const char *> values;
+    values.reserve(params.size());
+    for (const auto &p : params) values.push_back(p ? p->c_str() : nullptr);
+    ResultPtr r(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                             values.data(), nullptr, nullptr, 0));
+    check(conn_, r);
+    Result out;
+    const int ncols = PQnfields(r.get());
+    const int nrows = PQntuples(r.get());
+    for (int c = 0; c < ncols; ++c) out.columns.emplace_back(PQfname(r.get(), c));
+    out.rows.reserve(nrows);
+    for (int i = 0; i < nrows; ++i) {
+        Row row;
+        row.reserve(ncols);
+        for (int c = 0; c < ncols; ++c)
+            row.push_back(PQgetisnull(r.get(), i, c) ? Value() : Value(PQgetvalue(r.get(), i, c)));
+        out.rows.push_back(std::move(row));
+    }
+    return out;
+}
+
+void Connection::exec(const std::string &sql) {
+    ResultPtr r(PQexec(conn_, sql.c_str()));
+    check(conn_, r);
+}
+
+int Connection::backend_pid() {
+    return PQbackendPID(conn_);
+}
+
+}  // namespace pgmig::db

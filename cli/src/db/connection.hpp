@@ -1,0 +1,55 @@
+// The CLI's only door to PostgreSQL (libpq). Values always travel as parameters.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+struct pg_conn;
+
+namespace pgmig::db {
+
+using Value = std::optional<std::string>;
+using Row = std::vector<Value>;
+
+struct Result {
+    std::vector<std::string> columns;
+    std::vector<Row> rows;
+};
+
+// A statement that failed on the server, with the parts PostgreSQL reported.
+class DbError : public std::runtime_error {
+  public:
+    DbError(std::string sqlstate, const std::string &message, std::string detail, std::string hint)
+        : std::runtime_error(message),
+          sqlstate_(std::move(sqlstate)),
+          detail_(std::move(detail)),
+          hint_(std::move(hint)) {}
+    const std::string &sqlstate() const { return sqlstate_; }
+    const std::string &detail() const { return detail_; }
+    const std::string &hint() const { return hint_; }
+    // message, then DETAIL and HINT lines when present
+    std::string describe() const;
+
+  private:
+    std::string sqlstate_, detail_, hint_;
+};
+
+class Connection {
+  public:
+    // `conninfo` is a libpq conninfo string or URL; empty uses the PG* environment.
+    explicit Connection(const std::string &conninfo);
+    ~Connection();
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
+
+    Result query(const std::string &sql, const std::vector<Value> &params = {});
+    void exec(const std::string &sql);  // one or more statements, no parameters
+    int backend_pid();
+
+  private:
+    pg_conn *conn_;
+};
+
+}  // namespace pgmig::db

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# pgmig against a real cluster: init, new, up (with a CREATE INDEX CONCURRENTLY migration run
+# outside a transaction), a failure half way through a no-transaction migration and the
+# resumed up, an edited and a deleted applied file, two deploys at once, down --to/--steps.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/assert.sh"
+pgmig="$here/../../build/pgmig"
+db=pgm_cli
+dropdb --if-exists "$db" 2>/dev/null
+createdb "$db"
+export PGDATABASE=$db
+work=$(mktemp -d)
+cd "$work"
+q() { psql -X -qtA -c "$1"; }
+code() { set +e; "$@" >/dev/null 2>&1; echo $?; set -e; }
+
+check_eq "pgmig init" 0 "$(code "$pgmig" init)"
+cat >migrations/20260101000000_create_users.up.sql <<'SQL'
+CREATE TABLE users (id int PRIMARY KEY, email text, role text);
+INSERT INTO users SELECT g, 'user' || g || '@example.com', 'member' FROM generate_series(1, 100) g;
+SQL
+echo "DROP TABLE users;" >migrations/20260101000000_create_users.down.sql
+cat >migrations/20260101000100_index_users.up.sql <<'SQL'
+CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+CREATE INDEX CONCURRENTLY users_role_idx ON users (role);
+SQL
+echo "DROP INDEX CONCURRENTLY users_role_idx; DROP INDEX CONCURRENTLY users_email_idx;" \
+    >migrations/20260101000100_index_users.down.sql
+
+check_eq "status before: two pending" "pending,pending" \
+    "$("$pgmig" status --json | python3 -c 'import json,sys; print(",".join(m["state"] for m in json.load(sys.stdin)["migrations"]))')"
+check_eq "up applies both" 0 "$(code "$pgmig" up)"
+check_eq "both indexes built and valid" "2" \
+    "$(q "SELECT count(*) FROM pg_index WHERE indrelid = 'users'::regclass AND indisvalid AND NOT indisprimary")"
+check_eq "the concurrent migration is recorded as applied" "applied" \
+    "$(q "SELECT state FROM pg_migrate.migration WHERE version = '20260101000100'")"
+
+# A no-transaction migration that fails at its second statement: the first stays applied,
+# the failure is on record, and the next up resumes at the failed statement.
+cat >migrations/20260101000200_more_indexes.up.sql <<'SQL'
+-- pgmig:no-transaction
+CREATE INDEX CONCURRENTLY users_id_role_idx ON users (id, role);
+CREATE UNIQUE INDEX CONCURRENTLY users_role_unique ON users (role);
+CREATE INDEX CONCURRENTLY users_email_role_idx ON users (email, role);
+SQL
+check_eq "up fails on the duplicate roles" 1 "$(code "$pgmig" up)"
+check_eq "statement 1 stays applied" "t" "$(q "SELECT to_regclass('users_id_role_idx') IS NOT NULL")"
+check_eq "the failed CONCURRENTLY build left an invalid index" "f" \
+    "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('users_role_unique')")"
+check_eq "the migration is failed, with its statement" "failed|2" \
+    "$(q "SELECT status || '|' || statement_number FROM pg_migrate.execution_log WHERE version = '20260101000200' ORDER BY id DESC LIMIT 1")"
+q "UPDATE users SET role = 'member' || id" >/dev/null
+out=$("$pgmig" up 2>&1)
+if echo "$out" | grep -q "resuming migration 20260101000200 at statement 2"; then resumed=yes; else resumed=no; echo "$out"; fi
+check_eq "the next up resumes at statement 2" yes "$resumed"
+if echo "$out" | grep -q "dropping invalid index users_role_unique"; then dropped=yes; else dropped=no; fi
+check_eq "and drops the invalid index first" yes "$dropped"
+check_eq "all three indexes valid" "3" \
+    "$(q "SELECT count(*) FROM pg_index WHERE indexrelid IN (to_regclass('users_id_role_idx'), to_regclass('users_role_unique'), to_regclass('users_email_role_idx')) AND indisvalid")"
+check_eq "statement 1 ran once" "1" \
+    "$(q "SELECT count(*) FROM pg_migrate.statement_progress WHERE version = '20260101000200' AND statement_number = 1")"
+
+# An applied file edited afterwards: status shows it, up refuses with the checksums.
+echo "-- edited" >>migrations/20260101000000_create_users.up.sql
+check_eq "status --strict flags the edited file" 1 "$(code "$pgmig" status --strict)"
+check_eq "status says modified" "modified" \
+    "$("$pgmig" status --json | python3 -c 'import json,sys; print([m["state"] for m in json.load(sys.stdin)["migrations"] if m["version"]=="20260101000000"][0])')"
+err=$("$pgmig" up 2>&1 || true)
+if echo "$err" | grep -q "already applied and its up script has changed"; then refused=yes; else refused=no; echo "$err"; fi
+check_eq "up refuses the edited applied migration" yes "$refused"
+sed -i '$d' migrations/20260101000000_create_users.up.sql
+
+# A deleted applied file.
+mv migrations/20260101000200_more_indexes.up.sql "$work/"
+check_eq "status --strict flags the missing file" 1 "$(code "$pgmig" status --strict)"
+check_eq "status says missing-file" "missing-file" \
+    "$("$pgmig" status --json | python3 -c 'import json,sys; print([m["state"] for m in json.load(sys.stdin)["migrations"] if m["version"]=="20260101000200"][0])')"
+mv "$work/20260101000200_more_indexes.up.sql" migrations/
+check_eq "status --strict is clean again" 0 "$(code "$pgmig" status --strict)"
+
+# Two deploys at once: each migration applied exactly once, both exit 0.
+for i in $(seq 1 5); do
+    printf 'CREATE TABLE t_%s (i int);\nINSERT INTO t_%s VALUES (1);\n' "$i" "$i" >"migrations/2026010200000${i}_t_$i.up.sql"
+done
+"$pgmig" up >"$work/a.out" 2>&1 & a=$!
+"$pgmig" up >"$work/b.out" 2>&1 & b=$!
+set +e; wait $a; ra=$?; wait $b; rb=$?; set -e
+check_eq "both deploys succeed" "0 0" "$ra $rb"
+check_eq "each migration applied exactly once" "5" \
+    "$(q "SELECT count(*) FROM (SELECT version FROM pg_migrate.execution_log WHERE version LIKE '2026010200000%' AND status = 'succeeded' GROUP BY version HAVING count(*) = 1) s")"
+check_eq "each insert ran once" "5" "$(q "SELECT (SELECT count(*) FROM t_1) + (SELECT count(*) FROM t_2) + (SELECT count(*) FROM t_3) + (SELECT count(*) FROM t_4) + (SELECT count(*) FROM t_5)")"
+
+# down: a bare down refuses; --steps and --to; a no-transaction down script runs outside.
+check_eq "a bare down is a usage error" 2 "$(code "$pgmig" down)"
+check_eq "down refuses a migration without a down script" 1 "$(code "$pgmig" down --steps 1)"
+for i in $(seq 1 5); do echo "DROP TABLE t_$i;" >"migrations/2026010200000${i}_t_$i.down.sql"; done
+printf '%s\n' "DROP INDEX CONCURRENTLY users_email_role_idx;" "DROP INDEX CONCURRENTLY users_role_unique;" \
+    "DROP INDEX CONCURRENTLY users_id_role_idx;" >migrations/20260101000200_more_indexes.down.sql
+check_eq "up registers the new down scripts (nothing to apply)" 0 "$(code "$pgmig" up)"
+check_eq "down --steps 1" 0 "$(code "$pgmig" down --steps 1)"
+check_eq "the newest is rolled back" "rolled_back|f" \
+    "$(q "SELECT state || '|' || (to_regclass('t_5') IS NOT NULL)::text::char FROM pg_migrate.migration WHERE version = '20260102000005'")"
+check_eq "down --to the first migration" 0 "$(code "$pgmig" down --to 20260101000000)"
+check_eq "the concurrent indexes are gone" "0" \
+    "$(q "SELECT count(*) FROM pg_index WHERE indrelid = 'users'::regclass AND NOT indisprimary AND indexrelid::regclass::text IN ('users_email_idx', 'users_role_idx')")"
+check_eq "only the first migration stays applied" "20260101000000" \
+    "$(q "SELECT string_agg(version, ',') FROM pg_migrate.migration WHERE state = 'applied'")"
+
+# Usage errors and exit codes.
+check_eq "unknown --to is a usage error" 2 "$(code "$pgmig" up --to abc)"
+check_eq "new with a bad name is a usage error" 2 "$(code "$pgmig" new 'Bad Name')"
+check_eq "preflight passes" 0 "$(code "$pgmig" preflight)"
+cd /
+rm -rf "$work"
+dropdb "$db"
+finish_checks
