@@ -45,6 +45,7 @@ lint-compare:
 	bash bench/lint_compare.sh
 bench:
 	bash bench/run.sh
+	bash bench/cli.sh
 format:
 	clang-format -i extension/src/*.cpp extension/src/*.hpp extension/src/pg/*.cpp extension/src/pg/*.hpp \
 	    $(wildcard cli/src/*.cpp cli/src/*.hpp cli/src/*/*.cpp cli/src/*/*.hpp cli/test/*.cpp)

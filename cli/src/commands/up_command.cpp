@@ -201,8 +201,15 @@ void setup_up(CLI::App &app, GlobalOptions &global, Run &run) {
                         ++i;
                         continue;
                     }
+                    // One migrate_execute() call (one transaction) per run of transactional
+                    // migrations, at most kBatch of them unless --atomic: a transaction that
+                    // creates thousands of tables would outgrow the lock table
+                    // (max_locks_per_transaction), and each call commits what it applied.
+                    constexpr size_t kBatch = 500;
                     size_t j = i;
-                    while (j + 1 < plan.size() && !plan[j + 1].outside_transaction) ++j;
+                    while (j + 1 < plan.size() && !plan[j + 1].outside_transaction &&
+                           (opts->atomic || j + 1 - i < kBatch))
+                        ++j;
                     auto r = conn.query(
                         "SELECT version, name, status, duration_ms::text, message FROM "
                         "migrate_execute($1, false, $2::bool)",
