@@ -10,9 +10,11 @@ source test/lib/deps.sh
 source test/lib/cluster.sh
 
 install_dependencies
-echo "== building and installing the extension"
+echo "== building and installing the extension, building pgmig"
 make -j2 >/dev/null
 make install >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j2 >/dev/null
+pgmig="$root/build/pgmig"
 work=$(mktemp -d /tmp/pgmig-demo.XXXXXX)
 chmod 755 "$work"
 trap 'stop_cluster; rm -rf "$work"' EXIT
@@ -153,6 +155,35 @@ SELECT snapshot_restore(1) AS rows_restored;
 SELECT role, count(*) FROM user_profiles GROUP BY role ORDER BY role;
 ROLLBACK;  -- the demo keeps the migrated state
 SQL
+echo
+echo "== 9. the same workflow from files, with pgmig, in a second database"
+createdb demo_files
+export PGDATABASE=demo_files
+psql -X -q -c "CREATE TABLE user_profiles (id bigint PRIMARY KEY, email text NOT NULL, role text NOT NULL)" \
+    -c "INSERT INTO user_profiles SELECT g, 'user' || g || '@example.com', (ARRAY['admin', 'editor', 'viewer'])[1 + g % 3] FROM generate_series(1, 10000) g"
+cd "$work"
+echo "\$ pgmig init"; "$pgmig" init
+cat >migrations/20261122090000_migrate_user_roles.up.sql <<'SQL'
+-- pgmig:snapshot user_profiles
+ALTER TABLE user_profiles ADD COLUMN previous_role text;
+UPDATE user_profiles SET previous_role = role,
+       role = CASE role WHEN 'admin' THEN 'administrator' WHEN 'editor' THEN 'contributor' ELSE 'member' END;
+SQL
+cat >migrations/20261122090000_migrate_user_roles.verify.sql <<'SQL'
+SELECT count(*) = count(previous_role) FROM user_profiles;
+SQL
+cat >migrations/20261122091000_index_user_profiles_role.up.sql <<'SQL'
+CREATE INDEX CONCURRENTLY user_profiles_role_idx ON user_profiles (role);
+SQL
+echo 'DROP INDEX CONCURRENTLY user_profiles_role_idx;' >migrations/20261122091000_index_user_profiles_role.down.sql
+echo "\$ ls migrations"; ls migrations
+echo "\$ pgmig status"; "$pgmig" status
+echo "\$ pgmig up --dry-run"; "$pgmig" up --dry-run
+echo "\$ pgmig up"; "$pgmig" up
+echo "\$ pgmig status"; "$pgmig" status
+echo "\$ pgmig down --steps 1 --dry-run"; "$pgmig" down --steps 1 --dry-run
+cd "$root"
+
 echo
 echo "Demo finished: the role migration is applied and verified, with a verified snapshot of"
 echo "the data before it; the failed migration left no trace in user_profiles and is on record"
