@@ -39,6 +39,8 @@ SELECT version, session_user_name, current_user_name, status FROM pg_migrate.exe
 UPDATE pg_migrate.execution_log SET status = 'succeeded' WHERE version = '2';
 DELETE FROM pg_migrate.rollback_log;
 RESET ROLE;
+-- Without the drift grants no schema fingerprint was recorded (the migration still ran).
+SELECT count(*) AS fingerprints FROM pg_migrate.schema_fingerprint;
 
 -- A read-only role: status and logs, nothing else.
 CREATE ROLE pgm_reader;

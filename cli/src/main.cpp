@@ -23,8 +23,8 @@ constexpr std::string_view kDescription =
     "(<version>_<name>.up.sql, .down.sql, optional .verify.sql) and makes checksummed,\n"
     "encrypted backups of PostgreSQL and DynamoDB tables to a local folder or S3.\n"
     "\n"
-    "Commands: init, new, status, up, down, preflight, health, validate, lint.\n"
-    "Drift, monitor, seeding, test data, adoption from other tools and backups arrive in\n"
+    "Commands: init, new, status, up, down, drift, preflight, health, validate, lint.\n"
+    "Monitor, seeding, test data, adoption from other tools and backups arrive in\n"
     "later releases. `pgmig <command> --help` shows each command's options and examples.\n";
 
 constexpr std::string_view kFooter =
@@ -72,6 +72,7 @@ int run(CLI::App &app, int argc, char **argv) {
     commands::setup_health(app, global, command);
     commands::setup_validate(app, global, command);
     commands::setup_lint(app, global, command);
+    commands::setup_drift(app, global, command);
 
     app.parse(argc, argv);
 

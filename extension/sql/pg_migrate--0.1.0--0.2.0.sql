@@ -1102,6 +1102,10 @@ BEGIN
             extract(epoch FROM current_setting('lock_timeout')::interval) * 1000,
             (SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate'))
     RETURNING id INTO log_id;
+    IF succeeded AND has_function_privilege('pg_migrate.record_schema_fingerprint(bigint)', 'EXECUTE')
+       AND has_table_privilege('pg_migrate.schema_fingerprint', 'INSERT') THEN
+        PERFORM pg_migrate.record_schema_fingerprint(run);
+    END IF;
     IF operation = 'rollback' AND succeeded THEN
         INSERT INTO pg_migrate.rollback_log (run_id, execution_log_id, version, name, reason, message, extension_version)
         VALUES (run, log_id, m.version, m.name, 'requested', 'down script run outside a transaction by pgmig',
@@ -1115,3 +1119,121 @@ COMMENT ON FUNCTION migrate_external_finish(text, bigint, boolean, numeric, text
 REVOKE ALL ON FUNCTION migrate_external_begin(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_external_statement(text, bigint, integer, boolean, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_external_finish(text, bigint, boolean, numeric, text, text, text, integer, text) FROM PUBLIC;
+
+-- Schema fingerprint and drift ------------------------------------------------------------
+
+-- The user-visible schema as one jsonb object: a key per object (table, column, index,
+-- constraint, view, sequence, function, type, trigger) and a canonical definition as its
+-- value. pg_migrate's own objects, extension members and system schemas are left out.
+CREATE FUNCTION migrate_schema_fingerprint()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+WITH schemas AS (
+    SELECT n.oid, n.nspname FROM pg_namespace n
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_migrate', 'pg_migrate_snapshots')
+       AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'
+), ext_members AS (
+    SELECT d.classid, d.objid FROM pg_depend d WHERE d.deptype = 'e'
+), rels AS (
+    SELECT c.oid, c.relkind, format('%I.%I', s.nspname, c.relname) AS name
+      FROM pg_class c JOIN schemas s ON s.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
+), objects(key, definition) AS (
+    SELECT CASE r.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'
+                          WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' ELSE 'foreign table' END
+           || ' ' || r.name,
+           CASE WHEN r.relkind IN ('v', 'm') THEN pg_get_viewdef(r.oid) ELSE r.relkind::text END
+      FROM rels r
+    UNION ALL
+    SELECT format('column %s.%I', r.name, a.attname),
+           format_type(a.atttypid, a.atttypmod)
+           || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+           || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+           || CASE WHEN a.attidentity <> '' THEN ' identity' ELSE '' END
+      FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE r.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT format('index %I.%I', s.nspname, c.relname), pg_get_indexdef(i.indexrelid)
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN schemas s ON s.oid = c.relnamespace
+     WHERE i.indrelid IN (SELECT oid FROM rels)
+    UNION ALL
+    SELECT format('constraint %s.%I', r.name, con.conname), pg_get_constraintdef(con.oid)
+      FROM pg_constraint con JOIN rels r ON r.oid = con.conrelid
+    UNION ALL
+    SELECT format('function %s', p.oid::regprocedure), md5(pg_get_functiondef(p.oid))
+      FROM pg_proc p JOIN schemas s ON s.oid = p.pronamespace
+     WHERE p.prokind IN ('f', 'p', 'w')
+       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+    UNION ALL
+    SELECT format('type %s', t.oid::regtype),
+           CASE t.typtype WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+                                           FROM pg_enum e WHERE e.enumtypid = t.oid)
+                          ELSE t.typtype::text END
+      FROM pg_type t JOIN schemas s ON s.oid = t.typnamespace
+     WHERE t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+    UNION ALL
+    SELECT format('trigger %s.%I', r.name, tg.tgname), pg_get_triggerdef(tg.oid)
+      FROM pg_trigger tg JOIN rels r ON r.oid = tg.tgrelid
+     WHERE NOT tg.tgisinternal
+)
+SELECT coalesce(jsonb_object_agg(key, definition), '{}') FROM objects
+$$;
+COMMENT ON FUNCTION migrate_schema_fingerprint() IS
+    'The user schema as jsonb: one key per object, its canonical definition as value';
+
+-- The fingerprint after every migrate_execute / migrate_rollback call and pgmig run that
+-- changed something: what `pgmig drift` compares the live schema with.
+CREATE TABLE pg_migrate.schema_fingerprint (
+    id           bigserial PRIMARY KEY,
+    run_id       bigint,
+    last_version text,
+    taken_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    fingerprint  jsonb NOT NULL,
+    hash         text NOT NULL
+);
+COMMENT ON TABLE pg_migrate.schema_fingerprint IS
+    'Schema fingerprints recorded after migrations, for drift detection';
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.schema_fingerprint', '');
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.schema_fingerprint_id_seq', '');
+REVOKE ALL ON pg_migrate.schema_fingerprint FROM PUBLIC;
+REVOKE ALL ON SEQUENCE pg_migrate.schema_fingerprint_id_seq FROM PUBLIC;
+
+CREATE FUNCTION pg_migrate.record_schema_fingerprint(run_id bigint)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$
+    INSERT INTO pg_migrate.schema_fingerprint (run_id, last_version, fingerprint, hash)
+    SELECT record_schema_fingerprint.run_id,
+           (SELECT version FROM pg_migrate.migration WHERE state = 'applied' ORDER BY version_order DESC LIMIT 1),
+           f, md5(f::text)
+      FROM (SELECT @extschema@.migrate_schema_fingerprint() AS f) x
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.record_schema_fingerprint(bigint) FROM PUBLIC;
+
+-- What changed in the schema since the last recorded fingerprint (or since `since`).
+CREATE FUNCTION migrate_drift()
+RETURNS TABLE (change text, object text, recorded text, live text)
+LANGUAGE sql STABLE
+AS $$
+    WITH recorded AS (
+        SELECT fingerprint FROM pg_migrate.schema_fingerprint ORDER BY id DESC LIMIT 1
+    ), live AS (
+        SELECT @extschema@.migrate_schema_fingerprint() AS fingerprint
+    ), r AS (SELECT key, value #>> '{}' AS def FROM recorded, jsonb_each(recorded.fingerprint)),
+       l AS (SELECT key, value #>> '{}' AS def FROM live, jsonb_each(live.fingerprint))
+    SELECT CASE WHEN r.key IS NULL THEN 'added' WHEN l.key IS NULL THEN 'removed' ELSE 'changed' END,
+           coalesce(l.key, r.key), r.def, l.def
+      FROM r FULL JOIN l ON l.key = r.key
+     WHERE EXISTS (SELECT 1 FROM recorded)
+       AND (r.key IS NULL OR l.key IS NULL OR r.def IS DISTINCT FROM l.def)
+     ORDER BY 2
+$$;
+COMMENT ON FUNCTION migrate_drift() IS
+    'Objects added, removed or changed out of band since the schema fingerprint recorded after the last migration';
+
+REVOKE ALL ON FUNCTION migrate_schema_fingerprint() FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_drift() FROM PUBLIC;

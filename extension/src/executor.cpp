@@ -378,6 +378,20 @@ void write_log(long run_id, const std::vector<ExecutionRecord> &records) {
     for (const auto &r : records) log.write(r);
 }
 
+// After a call that changed the schema: the fingerprint `pgmig drift` compares with (0.2.0;
+// skipped while the database still has 0.1.0's objects, or for a role not granted it).
+void record_schema_fingerprint(long run_id) {
+    // A role without the grants for it (docs/security.md) migrates without recording one.
+    auto exists = pg::query(
+        "SELECT pg_catalog.to_regprocedure('pg_migrate.record_schema_fingerprint(bigint)') IS NOT "
+        "NULL "
+        "AND pg_catalog.has_function_privilege('pg_migrate.record_schema_fingerprint(bigint)', "
+        "'EXECUTE') "
+        "AND pg_catalog.has_table_privilege('pg_migrate.schema_fingerprint', 'INSERT')");
+    if (exists.rows.at(0).at(0).value_or("f") != "t") return;
+    pg::query("SELECT pg_migrate.record_schema_fingerprint($1::bigint)", {std::to_string(run_id)});
+}
+
 Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
     const auto target = pg::text_arg(fcinfo, 0);
     const bool dry_run = pg::bool_arg(fcinfo, 1).value_or(false);
@@ -500,6 +514,7 @@ Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
                                       "not attempted: migration " + bad.version + " failed"));
     }
     write_log(run_id, records);
+    if (!applied.empty() && !(atomic && failed_at)) record_schema_fingerprint(run_id);
     pg::spi_finish();
     pg::return_rows(fcinfo, rows);
     return (Datum)0;
@@ -630,6 +645,9 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
                                       : "restored snapshot(s) " + plan[i].restore_snapshot_ids));
     }
     write_log(run_id, records);
+    bool rolled_back = false;
+    for (const auto &r : records) rolled_back = rolled_back || r.status == "succeeded";
+    if (rolled_back) record_schema_fingerprint(run_id);
     pg::spi_finish();
     pg::return_rows(fcinfo, rows);
     return (Datum)0;

@@ -107,6 +107,15 @@ check_eq "the concurrent indexes are gone" "0" \
 check_eq "only the first migration stays applied" "20260101000000" \
     "$(q "SELECT string_agg(version, ',') FROM pg_migrate.migration WHERE state = 'applied'")"
 
+# Drift: a manual ALTER TABLE after the last migration is reported; none before it.
+check_eq "no drift right after migrating" 0 "$(code "$pgmig" drift)"
+q "ALTER TABLE users ADD COLUMN manual_note text" >/dev/null
+check_eq "drift after a manual ALTER TABLE exits 1" 1 "$(code "$pgmig" drift)"
+check_eq "drift names the column" "added column public.users.manual_note" \
+    "$("$pgmig" drift --json | python3 -c 'import json,sys; print(" ".join(d["change"] + " " + d["object"] for d in json.load(sys.stdin)))')"
+q "ALTER TABLE users DROP COLUMN manual_note" >/dev/null
+check_eq "no drift once it is undone" 0 "$(code "$pgmig" drift)"
+
 # Usage errors and exit codes.
 check_eq "unknown --to is a usage error" 2 "$(code "$pgmig" up --to abc)"
 check_eq "new with a bad name is a usage error" 2 "$(code "$pgmig" new 'Bad Name')"

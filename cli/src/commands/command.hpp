@@ -28,5 +28,6 @@ void setup_preflight(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_health(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_validate(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_lint(CLI::App &app, GlobalOptions &global, Run &run);
+void setup_drift(CLI::App &app, GlobalOptions &global, Run &run);
 
 }  // namespace pgmig::commands
