@@ -20,8 +20,8 @@ constexpr std::string_view kDescription =
     "pgmig - the companion CLI of the pg_migrate PostgreSQL extension.\n"
     "\n"
     "It drives pg_migrate from a folder of migration files\n"
-    "(<version>_<name>.up.sql, .down.sql, optional .verify.sql) and makes checksummed,\n"
-    "encrypted backups of PostgreSQL and DynamoDB tables to a local folder or S3.\n"
+    "(<version>_<name>.up.sql, .down.sql, optional .verify.sql): registers and applies\n"
+    "them, runs what cannot run in a transaction, shows status and schema drift.\n"
     "\n"
     "Commands: init, new, status, up, down, drift, preflight, health, validate, lint.\n"
     "Monitor, seeding, test data, adoption from other tools and backups arrive in\n"
@@ -37,8 +37,8 @@ constexpr std::string_view kFooter =
     "Exit codes:\n"
     "  0  success\n"
     "  1  the command failed (database, file or network error); see the message\n"
-    "  2  usage error: the command line is wrong; nothing was done\n"
-    "  3  refused by a safety check; nothing was changed\n";
+    "  2  usage error: the command line is wrong; no migration was applied\n"
+    "  3  refused by a safety check; no migration was applied\n";
 
 void print_error(std::string_view message) {
     std::cerr << "pgmig: error: " << message << "\n";

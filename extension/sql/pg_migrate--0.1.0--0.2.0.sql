@@ -1103,7 +1103,9 @@ BEGIN
             (SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate'))
     RETURNING id INTO log_id;
     IF succeeded AND has_function_privilege('pg_migrate.record_schema_fingerprint(bigint)', 'EXECUTE')
-       AND has_table_privilege('pg_migrate.schema_fingerprint', 'INSERT') THEN
+       AND has_table_privilege('pg_migrate.schema_fingerprint', 'INSERT')
+       AND has_sequence_privilege('pg_migrate.schema_fingerprint_id_seq', 'USAGE')
+       AND has_function_privilege('@extschema@.migrate_schema_fingerprint()', 'EXECUTE') THEN
         PERFORM pg_migrate.record_schema_fingerprint(run);
     END IF;
     IF operation = 'rollback' AND succeeded THEN
@@ -1214,7 +1216,7 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION pg_migrate.record_schema_fingerprint(bigint) FROM PUBLIC;
 
--- What changed in the schema since the last recorded fingerprint (or since `since`).
+-- What changed in the schema since the last recorded fingerprint.
 CREATE FUNCTION migrate_drift()
 RETURNS TABLE (change text, object text, recorded text, live text)
 LANGUAGE sql STABLE

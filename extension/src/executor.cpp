@@ -387,7 +387,10 @@ void record_schema_fingerprint(long run_id) {
         "NULL "
         "AND pg_catalog.has_function_privilege('pg_migrate.record_schema_fingerprint(bigint)', "
         "'EXECUTE') "
-        "AND pg_catalog.has_table_privilege('pg_migrate.schema_fingerprint', 'INSERT')");
+        "AND pg_catalog.has_table_privilege('pg_migrate.schema_fingerprint', 'INSERT') "
+        "AND pg_catalog.has_sequence_privilege('pg_migrate.schema_fingerprint_id_seq', 'USAGE') "
+        "AND pg_catalog.has_function_privilege(pg_catalog.to_regprocedure($1), 'EXECUTE')",
+        {extension_function("migrate_schema_fingerprint") + "()"});
     if (exists.rows.at(0).at(0).value_or("f") != "t") return;
     pg::query("SELECT pg_migrate.record_schema_fingerprint($1::bigint)", {std::to_string(run_id)});
 }

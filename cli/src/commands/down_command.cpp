@@ -46,6 +46,8 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
                     throw UsageError("invalid --to: " + *problem);
             db::Connection conn(global.connection.db);
             migrations::require_extension(conn);
+            std::unique_ptr<DeployLock> lock;
+            if (!opts->dry_run) lock = std::make_unique<DeployLock>(conn, 600);
             std::string target = opts->to;
             if (target.empty()) {
                 // N steps back: the target is the applied migration just below the N newest.
@@ -56,8 +58,18 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
                     {std::to_string(opts->steps)});
                 target = r.rows.at(0).at(0).value_or("0");
             }
-            std::unique_ptr<DeployLock> lock;
-            if (!opts->dry_run) lock = std::make_unique<DeployLock>(conn, 600);
+            // Refuse before reverting anything when the extension would refuse a part of it
+            // (no down script, unknown target); down scripts pgmig runs itself are fine.
+            if (!opts->dry_run) {
+                auto check = conn.query(
+                    "SELECT string_agg(version || ' (' || name || '): ' || message, '; ') "
+                    "FROM migrate_rollback($1, true) WHERE status = 'refused' "
+                    "AND message NOT LIKE 'the down script cannot run in a transaction%'",
+                    {target});
+                if (check.rows.at(0).at(0))
+                    throw std::runtime_error("cannot roll back; nothing was rolled back: " +
+                                             *check.rows.at(0).at(0));
+            }
             // Newest first; down scripts that cannot run in a transaction run here, statement
             // by statement; the others go through migrate_rollback() in groups.
             auto plan = conn.query(

@@ -36,10 +36,9 @@ void setup_lint(CLI::App &app, GlobalOptions &global, Run &run) {
                                    {"severity", row[2].value_or("")},
                                    {"message", row[3].value_or("")},
                                    {"alternative", row[4].value_or("")}});
-                    table.rows.push_back(
-                        {f, row[0].value_or(""), row[1].value_or(""),
-                         ui::status_text(row[2].value_or("") == "error" ? "fail" : "warn"),
-                         row[3].value_or("")});
+                    table.rows.push_back({f, row[0].value_or(""), row[1].value_or(""),
+                                          ui::status_text(row[2].value_or("")),
+                                          row[3].value_or("")});
                 }
             }
             if (global.json)

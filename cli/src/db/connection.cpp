@@ -41,7 +41,8 @@ std::string DbError::describe() const {
 
 Connection::Connection(const std::string &conninfo) {
     // With expand_dbname, a URL or a conninfo string in `dbname` is parsed like PQconnectdb.
-    const char *keywords[] = {"dbname", "application_name", nullptr};
+    // pgmig is only the fallback: an application_name in --db, DATABASE_URL or PGAPPNAME wins.
+    const char *keywords[] = {"dbname", "fallback_application_name", nullptr};
     const char *values[] = {conninfo.empty() ? nullptr : conninfo.c_str(), "pgmig", nullptr};
     conn_ = PQconnectdbParams(keywords, values, 1);
     if (PQstatus(conn_) != CONNECTION_OK) {

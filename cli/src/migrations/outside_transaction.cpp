@@ -22,6 +22,15 @@ std::vector<Statement> registered_statements(db::Connection &conn, const std::st
     return out;
 }
 
+ConcurrentIndex concurrent_index(const std::string &statement) {
+    static const std::regex re(
+        R"(^\s*create\s+(unique\s+)?index\s+concurrently\s+(if\s+not\s+exists\s+)?("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\s+on\s+(only\s+)?((?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)(?:\.(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*))?))",
+        std::regex::icase);
+    std::smatch m;
+    if (!std::regex_search(statement, m, re)) return {};
+    return {concurrent_index_name(statement), m[5].str()};
+}
+
 std::string concurrent_index_name(const std::string &statement) {
     static const std::regex re(
         R"(^\s*create\s+(unique\s+)?index\s+concurrently\s+(if\s+not\s+exists\s+)?("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\s+on\s)",
@@ -64,25 +73,30 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
     std::optional<StatementFailure> failure;
     for (const auto &st : statements) {
         if (st.number < resume_from) continue;
-        const std::string index = concurrent_index_name(st.sql);
-        if (!index.empty()) {
-            auto invalid = conn.query(
-                "SELECT format('DROP INDEX CONCURRENTLY %s', c.oid::regclass) FROM "
-                "pg_catalog.pg_class c "
-                "JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid WHERE c.relname = $1 AND NOT "
-                "i.indisvalid",
-                {index});
-            for (const auto &drop : invalid.rows) {
-                std::cerr << label << ": dropping invalid index " << index
-                          << " left by an earlier attempt\n";
-                conn.exec(drop[0].value());
-            }
-        }
+        const ConcurrentIndex index = concurrent_index(st.sql);
         for (int attempt = 1;; ++attempt) {
+            // A CONCURRENTLY build that failed, timed out or was interrupted leaves an invalid
+            // index with its name behind (in its table's schema), which would make the next
+            // attempt fail, or with IF NOT EXISTS succeed without building anything.
+            if (!index.name.empty()) {
+                auto invalid = conn.query(
+                    "SELECT format('DROP INDEX CONCURRENTLY %s', c.oid::regclass) FROM "
+                    "pg_catalog.pg_class c "
+                    "JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
+                    "WHERE c.relname = $1 AND NOT i.indisvalid "
+                    "  AND c.relnamespace = (SELECT t.relnamespace FROM pg_catalog.pg_class t "
+                    "                         WHERE t.oid = pg_catalog.to_regclass($2))",
+                    {index.name, index.table});
+                for (const auto &drop : invalid.rows) {
+                    std::cerr << label << ": dropping invalid index " << index.name
+                              << " left by an earlier attempt\n";
+                    conn.exec(drop[0].value());
+                }
+            }
+            bool ran = false;
             try {
                 conn.exec(st.sql);
-                done(st.number);
-                break;
+                ran = true;
             } catch (const db::DbError &e) {
                 if (pgm::may_retry(policy, attempt, e.sqlstate())) {
                     const int delay = pgm::backoff_delay_ms(policy, attempt, unit(rng));
@@ -92,6 +106,10 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
                     continue;
                 }
                 failure = StatementFailure{st.number, st.sql, e.sqlstate(), e.what()};
+                break;
+            }
+            if (ran) {
+                done(st.number);  // outside the try: a recording error is not a statement error
                 break;
             }
         }

@@ -36,4 +36,10 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
 // The index a CREATE INDEX CONCURRENTLY statement names, or "" (unnamed, or not one).
 std::string concurrent_index_name(const std::string &statement);
 
+// The same, with the table as written after ON (schema-qualified or not, quoted or not).
+struct ConcurrentIndex {
+    std::string name, table;
+};
+ConcurrentIndex concurrent_index(const std::string &statement);
+
 }  // namespace pgmig::migrations
