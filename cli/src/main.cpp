@@ -23,8 +23,8 @@ constexpr std::string_view kDescription =
     "(<version>_<name>.up.sql, .down.sql, optional .verify.sql): registers and applies\n"
     "them, runs what cannot run in a transaction, shows status and schema drift.\n"
     "\n"
-    "Commands: init, new, status, up, down, drift, preflight, health, validate, lint.\n"
-    "Monitor, seeding, test data, adoption from other tools and backups arrive in\n"
+    "Commands: init, new, status, up, down, drift, seed, preflight, health, validate, lint.\n"
+    "Monitor, test data, run-all, adoption from other tools and backups arrive in\n"
     "later releases. `pgmig <command> --help` shows each command's options and examples.\n";
 
 constexpr std::string_view kFooter =
@@ -73,6 +73,7 @@ int run(CLI::App &app, int argc, char **argv) {
     commands::setup_validate(app, global, command);
     commands::setup_lint(app, global, command);
     commands::setup_drift(app, global, command);
+    commands::setup_seed(app, global, command);
 
     app.parse(argc, argv);
 

@@ -1239,3 +1239,19 @@ COMMENT ON FUNCTION migrate_drift() IS
 
 REVOKE ALL ON FUNCTION migrate_schema_fingerprint() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_drift() FROM PUBLIC;
+
+-- Seeds (pgmig seed) ------------------------------------------------------------------------
+
+-- Seed files applied by pgmig seed, by checksum: like repeatable migrations, a seed runs
+-- again when its file changed and is skipped when it did not.
+CREATE TABLE pg_migrate.seed (
+    file        text PRIMARY KEY,
+    checksum    text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now(),
+    applied_by  name NOT NULL DEFAULT session_user,
+    duration_ms numeric(14, 3),
+    runs        integer NOT NULL DEFAULT 1
+);
+COMMENT ON TABLE pg_migrate.seed IS 'Seed files applied by pgmig seed, with the checksum of what ran';
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.seed', '');
+REVOKE ALL ON pg_migrate.seed FROM PUBLIC;

@@ -116,6 +116,30 @@ check_eq "drift names the column" "added column public.users.manual_note" \
 q "ALTER TABLE users DROP COLUMN manual_note" >/dev/null
 check_eq "no drift once it is undone" 0 "$(code "$pgmig" drift)"
 
+# Seeds: applied once, skipped while unchanged, re-run when changed; a failing seed rolls back.
+mkdir -p seeds
+cat >seeds/01_roles.sql <<'SQL'
+CREATE TABLE IF NOT EXISTS roles (name text PRIMARY KEY, label text);
+INSERT INTO roles VALUES ('admin', 'Administrator'), ('member', 'Member')
+ON CONFLICT (name) DO UPDATE SET label = EXCLUDED.label;
+SQL
+check_eq "seed --dry-run lists the new seed" "would_apply" \
+    "$("$pgmig" seed --dry-run --json | python3 -c 'import json,sys; print("|".join(r["status"] for r in json.load(sys.stdin)))')"
+check_eq "and changes nothing" "t" "$(q "SELECT to_regclass('roles') IS NULL")"
+check_eq "seed applies" 0 "$(code "$pgmig" seed)"
+check_eq "seed again skips the unchanged file" "skipped" \
+    "$("$pgmig" seed --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["status"])')"
+sed -i "s/'Member'/'Regular member'/" seeds/01_roles.sql
+check_eq "a changed seed runs again" "applied" \
+    "$("$pgmig" seed --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["status"])')"
+check_eq "with its new content, twice recorded" "Regular member|2" \
+    "$(q "SELECT (SELECT label FROM roles WHERE name = 'member') || '|' || runs FROM pg_migrate.seed WHERE file = '01_roles.sql'")"
+printf "INSERT INTO roles VALUES ('x', 'x');\nSELECT 1/0;\n" >seeds/02_broken.sql
+check_eq "a failing seed exits 1" 1 "$(code "$pgmig" seed)"
+check_eq "and is rolled back" "0|0" \
+    "$(q "SELECT (SELECT count(*) FROM roles WHERE name = 'x') || '|' || (SELECT count(*) FROM pg_migrate.seed WHERE file = '02_broken.sql')")"
+q "DROP TABLE roles" >/dev/null
+
 # Usage errors and exit codes.
 check_eq "unknown --to is a usage error" 2 "$(code "$pgmig" up --to abc)"
 check_eq "new with a bad name is a usage error" 2 "$(code "$pgmig" new 'Bad Name')"
