@@ -1,6 +1,7 @@
 // pgmig seed [DIR]: idempotent seed files, tracked by checksum like repeatable migrations.
 #include "checksum.hpp"
 #include "commands/command.hpp"
+#include "commands/deploy_lock.hpp"
 #include "db/connection.hpp"
 #include "migrations/migration_files.hpp"
 #include "migrations/registration.hpp"
@@ -44,6 +45,8 @@ void setup_seed(CLI::App &app, GlobalOptions &global, Run &run) {
             std::sort(files.begin(), files.end());
             db::Connection conn(global.connection.db);
             migrations::require_extension(conn);
+            std::unique_ptr<DeployLock> lock;  // one deploy (migrations or seeds) at a time
+            if (!opts->dry_run) lock = std::make_unique<DeployLock>(conn, 600);
             std::vector<std::vector<std::string>> rows;  // file, status, ms, message
             bool failed = false;
             for (const auto &path : files) {
