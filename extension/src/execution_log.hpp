@@ -47,6 +47,10 @@ class ExecutionLog {
     pg::PreparedQuery insert_rollback_;
 };
 
+// Whether execution_log has the snapshot_ids column (0.2.0); the library also serves a
+// database whose ALTER EXTENSION UPDATE has not run yet.
+bool log_has_snapshot_ids();
+
 // A new run id from pg_migrate.run_id_seq: groups the log rows of one call.
 long next_run_id();
 

@@ -542,14 +542,11 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
     // before its last apply (its "snapshot" option): they are restored instead.
     std::vector<Migration> plan = planned;
     const bool log_has_snapshots =
-        pg::query(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
-            "'pg_migrate.execution_log'::pg_catalog.regclass AND attname = 'snapshot_ids' "
-            "AND NOT attisdropped) "
-            "AND pg_catalog.has_table_privilege('pg_migrate.snapshot', 'SELECT')")
-            .rows.at(0)
-            .at(0)
-            .value_or("f") == "t";
+        log_has_snapshot_ids() &&
+        pg::query("SELECT pg_catalog.has_table_privilege('pg_migrate.snapshot', 'SELECT')")
+                .rows.at(0)
+                .at(0)
+                .value_or("f") == "t";
     for (auto &m : plan) {
         if (m.down_sql || !log_has_snapshots) continue;
         auto ids = pg::query(
