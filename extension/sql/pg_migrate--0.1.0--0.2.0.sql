@@ -1255,3 +1255,38 @@ CREATE TABLE pg_migrate.seed (
 COMMENT ON TABLE pg_migrate.seed IS 'Seed files applied by pgmig seed, with the checksum of what ran';
 SELECT pg_catalog.pg_extension_config_dump('pg_migrate.seed', '');
 REVOKE ALL ON pg_migrate.seed FROM PUBLIC;
+
+-- Adopting a history from another tool (pgmig adopt) ---------------------------------------
+
+-- Marks a registered migration as applied without running it: its effects are already in
+-- the database (applied by dbmate, golang-migrate or Flyway before the switch to pgmig).
+CREATE FUNCTION migrate_baseline(version text, note text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    m record;
+BEGIN
+    SELECT * INTO m FROM pg_migrate.migration g WHERE g.version = migrate_baseline.version FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'migration % is not registered', left(version, 64) USING ERRCODE = '22023';
+    END IF;
+    IF m.state = 'applied' THEN
+        RETURN 'already applied';
+    END IF;
+    UPDATE pg_migrate.migration g
+       SET state = 'applied', applied_at = now(), applied_by = session_user, applied_checksum = g.checksum,
+           duration_ms = 0, last_error = NULL
+     WHERE g.version = m.version;
+    INSERT INTO pg_migrate.execution_log (run_id, version, name, operation, status, attempt, atomic, phase,
+        started_at, finished_at, duration_ms, checksum, message, lock_timeout_ms, extension_version)
+    VALUES (nextval('pg_migrate.run_id_seq'), m.version, m.name, 'execute', 'succeeded', 1, false, NULL,
+            clock_timestamp(), clock_timestamp(), 0, m.checksum, left(coalesce(note, 'baselined'), 500), 0,
+            (SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate'));
+    RETURN 'baselined';
+END
+$$;
+COMMENT ON FUNCTION migrate_baseline(text, text) IS
+    'Mark a registered migration applied without running it (history adopted from another tool)';
+REVOKE ALL ON FUNCTION migrate_baseline(text, text) FROM PUBLIC;

@@ -30,5 +30,6 @@ void setup_validate(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_lint(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_drift(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_seed(CLI::App &app, GlobalOptions &global, Run &run);
+void setup_adopt(CLI::App &app, GlobalOptions &global, Run &run);
 
 }  // namespace pgmig::commands

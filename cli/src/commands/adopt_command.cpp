@@ -1,0 +1,163 @@
+// pgmig adopt --from dbmate|golang-migrate|flyway: switch to pgmig without re-running what
+// another tool already applied. The other tool's history table says which versions are in
+// the database; those migration files are registered and marked applied (baselined).
+#include "commands/command.hpp"
+#include "commands/deploy_lock.hpp"
+#include "db/connection.hpp"
+#include "exit_code.hpp"
+#include "migration_version.hpp"
+#include "migrations/registration.hpp"
+#include "ui/output.hpp"
+
+#include <iostream>
+#include <set>
+
+namespace pgmig::commands {
+
+namespace {
+
+struct AdoptOptions {
+    std::string from;
+    std::string table;
+    bool dry_run = false;
+};
+
+// The versions the other tool applied, with leading zeros stripped for numeric comparison.
+std::vector<std::string> applied_elsewhere(db::Connection &conn, const AdoptOptions &o,
+                                           std::string *problem) {
+    const std::string table = !o.table.empty()     ? o.table
+                              : o.from == "flyway" ? "flyway_schema_history"
+                                                   : "schema_migrations";
+    auto exists = conn.query("SELECT pg_catalog.to_regclass($1) IS NOT NULL", {table});
+    if (exists.rows.at(0).at(0).value_or("f") != "t")
+        throw std::runtime_error("history table " + table + " of " + o.from +
+                                 " does not exist in this database (use --table to name it)");
+    // The table name only ever reaches SQL through format('%s', regclass).
+    auto sql = [&](const std::string &select) {
+        return conn
+            .query("SELECT pg_catalog.format($1, pg_catalog.to_regclass($2))", {select, table})
+            .rows.at(0)
+            .at(0)
+            .value();
+    };
+    std::vector<std::string> versions;
+    if (o.from == "dbmate") {
+        for (const auto &r : conn.query(sql("SELECT version::text FROM %s")).rows)
+            versions.push_back(r[0].value_or(""));
+    } else if (o.from == "golang-migrate") {
+        auto r = conn.query(sql("SELECT version::text, dirty FROM %s"));
+        if (r.rows.empty()) return versions;
+        if (r.rows[0][1].value_or("f") == "t")
+            throw RefusedBySafetyCheck("golang-migrate's history is dirty at version " +
+                                       r.rows[0][0].value_or("") +
+                                       ": a migration failed half way; fix the database first");
+        // golang-migrate keeps only the current version: everything up to it is applied.
+        versions.push_back("<=" + r.rows[0][0].value_or(""));
+    } else {
+        for (const auto &r :
+             conn.query(sql("SELECT version FROM %s WHERE success AND version IS NOT NULL")).rows) {
+            const std::string v = r[0].value_or("");
+            if (pgm::version_problem(v)) {
+                *problem += (problem->empty() ? "" : ", ") + v;
+                continue;
+            }
+            versions.push_back(v);
+        }
+    }
+    return versions;
+}
+
+}  // namespace
+
+void setup_adopt(CLI::App &app, GlobalOptions &global, Run &run) {
+    auto opts = std::make_shared<AdoptOptions>();
+    auto *cmd = app.add_subcommand(
+        "adopt", "Baseline pgmig's history from dbmate, golang-migrate or Flyway");
+    cmd->add_option("--from", opts->from, "The tool the database was migrated with")
+        ->required()
+        ->check(CLI::IsMember({"dbmate", "golang-migrate", "flyway"}));
+    cmd->add_option(
+        "--table", opts->table,
+        "Its history table (default: schema_migrations; flyway_schema_history for Flyway)");
+    cmd->add_flag("--dry-run", opts->dry_run, "Show what would be baselined; change nothing");
+    cmd->footer(
+        "Convert the migration files to <version>_<name>.up.sql / .down.sql first (same\n"
+        "versions). Files whose version the other tool applied are registered and marked\n"
+        "applied without running; the others stay pending for pgmig up.\n\n"
+        "Examples:\n  pgmig adopt --from dbmate --dry-run\n  pgmig adopt --from flyway");
+    cmd->callback([opts, &global, &run] {
+        run = [opts, &global] {
+            const auto folder = migrations::read_folder(global.dir);
+            db::Connection conn(global.connection.db);
+            migrations::require_extension(conn);
+            std::string unsupported;
+            const auto history = applied_elsewhere(conn, *opts, &unsupported);
+            auto applied_there = [&](const std::string &version) {
+                for (const auto &h : history) {
+                    if (h.rfind("<=", 0) == 0) {
+                        if (pgm::compare_versions(version, h.substr(2)) <= 0) return true;
+                    } else if (pgm::compare_versions(version, h) == 0) {
+                        return true;
+                    }
+                }
+                return false;
+            };
+            std::unique_ptr<DeployLock> lock;
+            if (!opts->dry_run) {
+                lock = std::make_unique<DeployLock>(conn, 600);
+                migrations::register_files(conn, folder);
+            }
+            std::vector<std::vector<std::string>> rows;
+            std::set<std::string> with_files;
+            for (const auto &m : folder.migrations) {
+                with_files.insert(m.version);
+                if (!applied_there(m.version)) {
+                    rows.push_back({m.version, m.name, "pending", "not applied by " + opts->from});
+                    continue;
+                }
+                if (opts->dry_run) {
+                    rows.push_back(
+                        {m.version, m.name, "would_baseline", "applied by " + opts->from});
+                    continue;
+                }
+                auto r = conn.query("SELECT migrate_baseline($1, $2)",
+                                    {m.version, "baselined: applied by " + opts->from});
+                rows.push_back({m.version, m.name, r.rows.at(0).at(0).value_or(""),
+                                "applied by " + opts->from});
+            }
+            for (const auto &h : history)
+                if (h.rfind("<=", 0) != 0) {
+                    bool found = false;
+                    for (const auto &v : with_files)
+                        found = found || pgm::compare_versions(v, h) == 0;
+                    if (!found)
+                        rows.push_back(
+                            {h, "", "missing-file", "applied by " + opts->from + ", no file here"});
+                }
+            if (!opts->dry_run) {
+                try {
+                    conn.query("SELECT pg_migrate.record_schema_fingerprint(NULL)");
+                } catch (const db::DbError &) {
+                    // Without the grants for it, drift has no baseline until the next migration.
+                }
+            }
+            if (global.json) {
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto &r : rows)
+                    out.push_back(
+                        {{"version", r[0]}, {"name", r[1]}, {"status", r[2]}, {"note", r[3]}});
+                ui::print_json(std::cout, out);
+            } else {
+                ui::Table table{{"version", "name", "status", "note"}, {}};
+                for (const auto &r : rows) table.rows.push_back(r);
+                ui::print_table(std::cout, table);
+            }
+            if (!unsupported.empty())
+                std::cerr << "note: Flyway versions that are not digits only were left out: "
+                          << unsupported << "\n";
+            return 0;
+        };
+    });
+}
+
+}  // namespace pgmig::commands
