@@ -36,6 +36,7 @@ fatal() {
 
 echo "== dependencies"
 install_dependencies || fatal "installing dependencies" /dev/null
+install_npm || fatal "installing npm" /dev/null
 
 echo "== build: extension (PGXS)"
 make -j2 >"$work/make.log" 2>&1 || fatal "make" "$work/make.log"

@@ -16,3 +16,10 @@ install_dependencies() {
     echo "installing: ${missing[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
+
+# npm (for dbmate in the adopt test and benchmarks): the machine's Node.js, else Debian's.
+install_npm() {
+    command -v npm >/dev/null 2>&1 && return 0
+    [ "$(id -u)" = 0 ] || { echo "npm is missing (install nodejs and npm)" >&2; return 1; }
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+}
