@@ -24,9 +24,9 @@ constexpr std::string_view kDescription =
     "them, runs what cannot run in a transaction, shows status and schema drift, and\n"
     "applies seed files.\n"
     "\n"
-    "Commands: init, new, status, up, down, drift, seed, adopt, preflight, health, validate,\n"
-    "lint.\n"
-    "Monitor, test data, run-all and backups arrive in\n"
+    "Commands: init, new, status, up, down, drift, seed, adopt, run-all, preflight, health,\n"
+    "validate, lint.\n"
+    "Monitor, test data and backups arrive in\n"
     "later releases. `pgmig <command> --help` shows each command's options and examples.\n";
 
 constexpr std::string_view kFooter =
@@ -77,6 +77,7 @@ int run(CLI::App &app, int argc, char **argv) {
     commands::setup_drift(app, global, command);
     commands::setup_seed(app, global, command);
     commands::setup_adopt(app, global, command);
+    commands::setup_run_all(app, global, command);
 
     app.parse(argc, argv);
 

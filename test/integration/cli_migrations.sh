@@ -140,6 +140,30 @@ check_eq "and is rolled back" "0|0" \
     "$(q "SELECT (SELECT count(*) FROM roles WHERE name = 'x') || '|' || (SELECT count(*) FROM pg_migrate.seed WHERE file = '02_broken.sql')")"
 q "DROP TABLE roles" >/dev/null
 
+# run-all: pre-flight, a snapshot, migrations, seeds, validation and health in one command.
+cat >migrations/20260103000000_add_plan.up.sql <<'SQL'
+ALTER TABLE users ADD COLUMN plan text;
+SQL
+cat >seeds/01_plans.sql <<'SQL'
+CREATE TABLE IF NOT EXISTS plans (name text PRIMARY KEY);
+INSERT INTO plans VALUES ('free'), ('pro') ON CONFLICT DO NOTHING;
+SQL
+rm -f seeds/02_broken.sql
+out=$("$pgmig" run-all --snapshot users 2>&1) && rc=0 || rc=$?
+check_eq "run-all succeeds" 0 "$rc"
+for step in preflight snapshot up seed validate health; do
+    if echo "$out" | grep -Eq "^$step +(pass|warn)"; then ok=yes; else ok=no; fi
+    check_eq "run-all summary: $step ran" yes "$ok"
+done
+check_eq "run-all applied the migration, the seed and took the snapshot" "applied|2|1" \
+    "$(q "SELECT (SELECT state FROM pg_migrate.migration WHERE version = '20260103000000') || '|' || (SELECT count(*) FROM plans) || '|' || (SELECT count(*) FROM pg_migrate.snapshot WHERE label = 'pgmig run-all')")"
+printf "SELECT 1/0;\n" >migrations/20260103000100_broken.up.sql
+check_eq "run-all stops at the failing step with its exit code" 1 "$(code "$pgmig" run-all --skip-preflight)"
+rm migrations/20260103000100_broken.up.sql
+q "DELETE FROM pg_migrate.migration WHERE version = '20260103000100'" >/dev/null
+q "SELECT snapshot_prune(keep_last => 0)" >/dev/null
+q "DROP TABLE plans" >/dev/null
+
 # Usage errors and exit codes.
 check_eq "unknown --to is a usage error" 2 "$(code "$pgmig" up --to abc)"
 check_eq "new with a bad name is a usage error" 2 "$(code "$pgmig" new 'Bad Name')"

@@ -19,6 +19,24 @@ struct GlobalOptions {
 
 using Run = std::function<int()>;
 
+// The commands run-all chains, callable with their options.
+struct UpOptions {
+    std::string to;
+    bool dry_run = false;
+    bool atomic = false;
+    bool no_preflight = false;
+    int lock_wait_seconds = 600;
+};
+struct SeedOptions {
+    std::string dir = "seeds";
+    bool dry_run = false;
+};
+int run_up(const UpOptions &opts, const GlobalOptions &global);
+int run_seed(const SeedOptions &opts, const GlobalOptions &global);
+int run_preflight(const std::string &to, const GlobalOptions &global);
+int run_validate(const std::string &category, const GlobalOptions &global);
+int run_health(const GlobalOptions &global);
+
 void setup_init(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_new(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_status(CLI::App &app, GlobalOptions &global, Run &run);
@@ -31,5 +49,6 @@ void setup_lint(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_drift(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_seed(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_adopt(CLI::App &app, GlobalOptions &global, Run &run);
+void setup_run_all(CLI::App &app, GlobalOptions &global, Run &run);
 
 }  // namespace pgmig::commands

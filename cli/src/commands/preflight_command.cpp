@@ -5,6 +5,17 @@
 
 namespace pgmig::commands {
 
+int run_preflight(const std::string &to, const GlobalOptions &global) {
+    db::Connection conn(global.connection.db);
+    migrations::require_extension(conn);
+    auto r = conn.query("SELECT check_name, status, critical, detail FROM migrate_preflight($1)",
+                        {to.empty() ? db::Value() : db::Value(to)});
+    print_result(global, r, 1);
+    for (const auto &row : r.rows)
+        if (row[1].value_or("") == "fail" && row[2].value_or("f") == "t") return 3;
+    return 0;
+}
+
 void setup_preflight(CLI::App &app, GlobalOptions &global, Run &run) {
     auto to = std::make_shared<std::string>();
     auto *cmd = app.add_subcommand(
@@ -13,19 +24,8 @@ void setup_preflight(CLI::App &app, GlobalOptions &global, Run &run) {
     cmd->footer(
         "Checks registered migrations; run `pgmig up --dry-run` or `pgmig status` for files.\n\n"
         "Example:\n  pgmig preflight --json");
-    cmd->callback([to, &global, &run] {
-        run = [to, &global] {
-            db::Connection conn(global.connection.db);
-            migrations::require_extension(conn);
-            auto r =
-                conn.query("SELECT check_name, status, critical, detail FROM migrate_preflight($1)",
-                           {to->empty() ? db::Value() : db::Value(*to)});
-            print_result(global, r, 1);
-            for (const auto &row : r.rows)
-                if (row[1].value_or("") == "fail" && row[2].value_or("f") == "t") return 3;
-            return 0;
-        };
-    });
+    cmd->callback(
+        [to, &global, &run] { run = [to, &global] { return run_preflight(*to, global); }; });
 }
 
 }  // namespace pgmig::commands

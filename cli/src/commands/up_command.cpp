@@ -19,14 +19,6 @@ namespace pgmig::commands {
 
 namespace {
 
-struct UpOptions {
-    std::string to;
-    bool dry_run = false;
-    bool atomic = false;
-    bool no_preflight = false;
-    int lock_wait_seconds = 600;
-};
-
 struct ResultRow {
     std::string version, name, status, duration_ms, message;
 };
@@ -137,6 +129,97 @@ std::vector<ResultRow> dry_run(db::Connection &conn, const migrations::Migration
 
 }  // namespace
 
+int run_up(const UpOptions &opts, const GlobalOptions &global) {
+    if (!opts.to.empty())
+        if (auto problem = pgm::version_problem(opts.to))
+            throw UsageError("invalid --to: " + *problem);
+    const auto folder = migrations::read_folder(global.dir);
+    if (!folder.problems.empty()) {
+        std::string list;
+        for (const auto &p : folder.problems) list += "\n  " + p.file + ": " + p.problem;
+        throw std::runtime_error("the migrations folder has files pgmig cannot use:" + list);
+    }
+    db::Connection conn(global.connection.db);
+    migrations::require_extension(conn);
+    std::vector<ResultRow> results;
+    if (opts.dry_run) {
+        results = dry_run(conn, folder, opts.to);
+    } else {
+        DeployLock lock(conn, opts.lock_wait_seconds);
+        const auto counts = migrations::register_files(conn, folder);
+        if (!global.json && (counts.registered || counts.updated))
+            std::cerr << "registered " << counts.registered << ", updated " << counts.updated
+                      << " migration(s)\n";
+        if (!opts.to.empty() &&
+            conn.query("SELECT 1 FROM pg_migrate.migration WHERE version_order = $1::numeric",
+                       {opts.to})
+                .rows.empty())
+            throw UsageError("--to " + opts.to + " is not a migration version");
+        if (!opts.no_preflight) run_preflight(conn, opts.to);
+        const auto plan = load_plan(conn, opts.to);
+        if (opts.atomic)
+            for (const auto &m : plan)
+                if (m.outside_transaction)
+                    throw UsageError("--atomic cannot include migration " + m.version +
+                                     ", which must run outside a transaction");
+        size_t i = 0;
+        bool failed = false;
+        while (i < plan.size() && !failed) {
+            if (plan[i].outside_transaction) {
+                results.push_back(run_outside_transaction(conn, plan[i]));
+                failed = results.back().status == "failed";
+                ++i;
+                continue;
+            }
+            // One migrate_execute() call (one transaction) per run of transactional
+            // migrations, at most kBatch of them unless --atomic: a transaction that
+            // creates thousands of tables would outgrow the lock table
+            // (max_locks_per_transaction), and each call commits what it applied.
+            constexpr size_t kBatch = 500;
+            size_t j = i;
+            while (j + 1 < plan.size() && !plan[j + 1].outside_transaction &&
+                   (opts.atomic || j + 1 - i < kBatch))
+                ++j;
+            auto r = conn.query(
+                "SELECT version, name, status, duration_ms::text, message FROM "
+                "migrate_execute($1, false, $2::bool)",
+                {plan[j].version, std::string(opts.atomic ? "true" : "false")});
+            for (const auto &row : r.rows) {
+                results.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or(""),
+                                   row[3].value_or(""), row[4].value_or("")});
+                if (results.back().status == "failed") failed = true;
+            }
+            i = j + 1;
+        }
+        for (; i < plan.size(); ++i)
+            results.push_back({plan[i].version, plan[i].name, "skipped", "",
+                               "not attempted: an earlier migration failed"});
+    }
+    bool any_failed = false;
+    for (const auto &r : results) any_failed = any_failed || r.status == "failed";
+    if (global.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto &r : results)
+            out.push_back(
+                {{"version", r.version},
+                 {"name", r.name},
+                 {"status", r.status},
+                 {"duration_ms", r.duration_ms.empty() ? nlohmann::json()
+                                                       : nlohmann::json(std::stod(r.duration_ms))},
+                 {"message", r.message}});
+        ui::print_json(std::cout, out);
+    } else if (results.empty()) {
+        std::cout << "nothing to apply\n";
+    } else {
+        ui::Table table{{"version", "name", "status", "ms", "message"}, {}};
+        for (const auto &r : results)
+            table.rows.push_back(
+                {r.version, r.name, ui::status_text(r.status), r.duration_ms, r.message});
+        ui::print_table(std::cout, table);
+    }
+    return any_failed ? 1 : 0;
+}
+
 void setup_up(CLI::App &app, GlobalOptions &global, Run &run) {
     auto opts = std::make_shared<UpOptions>();
     auto *cmd =
@@ -156,101 +239,8 @@ void setup_up(CLI::App &app, GlobalOptions &global, Run &run) {
         "deploy never blocks a CONCURRENTLY build). Exit 3 when a pre-flight check refuses.\n\n"
         "Examples:\n  pgmig up\n  pgmig up --to 20261122093000 --dry-run\n  pgmig up --atomic "
         "--json");
-    cmd->callback([opts, &global, &run] {
-        run = [opts, &global] {
-            if (!opts->to.empty())
-                if (auto problem = pgm::version_problem(opts->to))
-                    throw UsageError("invalid --to: " + *problem);
-            const auto folder = migrations::read_folder(global.dir);
-            if (!folder.problems.empty()) {
-                std::string list;
-                for (const auto &p : folder.problems) list += "\n  " + p.file + ": " + p.problem;
-                throw std::runtime_error("the migrations folder has files pgmig cannot use:" +
-                                         list);
-            }
-            db::Connection conn(global.connection.db);
-            migrations::require_extension(conn);
-            std::vector<ResultRow> results;
-            if (opts->dry_run) {
-                results = dry_run(conn, folder, opts->to);
-            } else {
-                DeployLock lock(conn, opts->lock_wait_seconds);
-                const auto counts = migrations::register_files(conn, folder);
-                if (!global.json && (counts.registered || counts.updated))
-                    std::cerr << "registered " << counts.registered << ", updated "
-                              << counts.updated << " migration(s)\n";
-                if (!opts->to.empty() &&
-                    conn.query(
-                            "SELECT 1 FROM pg_migrate.migration WHERE version_order = $1::numeric",
-                            {opts->to})
-                        .rows.empty())
-                    throw UsageError("--to " + opts->to + " is not a migration version");
-                if (!opts->no_preflight) run_preflight(conn, opts->to);
-                const auto plan = load_plan(conn, opts->to);
-                if (opts->atomic)
-                    for (const auto &m : plan)
-                        if (m.outside_transaction)
-                            throw UsageError("--atomic cannot include migration " + m.version +
-                                             ", which must run outside a transaction");
-                size_t i = 0;
-                bool failed = false;
-                while (i < plan.size() && !failed) {
-                    if (plan[i].outside_transaction) {
-                        results.push_back(run_outside_transaction(conn, plan[i]));
-                        failed = results.back().status == "failed";
-                        ++i;
-                        continue;
-                    }
-                    // One migrate_execute() call (one transaction) per run of transactional
-                    // migrations, at most kBatch of them unless --atomic: a transaction that
-                    // creates thousands of tables would outgrow the lock table
-                    // (max_locks_per_transaction), and each call commits what it applied.
-                    constexpr size_t kBatch = 500;
-                    size_t j = i;
-                    while (j + 1 < plan.size() && !plan[j + 1].outside_transaction &&
-                           (opts->atomic || j + 1 - i < kBatch))
-                        ++j;
-                    auto r = conn.query(
-                        "SELECT version, name, status, duration_ms::text, message FROM "
-                        "migrate_execute($1, false, $2::bool)",
-                        {plan[j].version, std::string(opts->atomic ? "true" : "false")});
-                    for (const auto &row : r.rows) {
-                        results.push_back({row[0].value_or(""), row[1].value_or(""),
-                                           row[2].value_or(""), row[3].value_or(""),
-                                           row[4].value_or("")});
-                        if (results.back().status == "failed") failed = true;
-                    }
-                    i = j + 1;
-                }
-                for (; i < plan.size(); ++i)
-                    results.push_back({plan[i].version, plan[i].name, "skipped", "",
-                                       "not attempted: an earlier migration failed"});
-            }
-            bool any_failed = false;
-            for (const auto &r : results) any_failed = any_failed || r.status == "failed";
-            if (global.json) {
-                nlohmann::json out = nlohmann::json::array();
-                for (const auto &r : results)
-                    out.push_back({{"version", r.version},
-                                   {"name", r.name},
-                                   {"status", r.status},
-                                   {"duration_ms", r.duration_ms.empty()
-                                                       ? nlohmann::json()
-                                                       : nlohmann::json(std::stod(r.duration_ms))},
-                                   {"message", r.message}});
-                ui::print_json(std::cout, out);
-            } else if (results.empty()) {
-                std::cout << "nothing to apply\n";
-            } else {
-                ui::Table table{{"version", "name", "status", "ms", "message"}, {}};
-                for (const auto &r : results)
-                    table.rows.push_back(
-                        {r.version, r.name, ui::status_text(r.status), r.duration_ms, r.message});
-                ui::print_table(std::cout, table);
-            }
-            return any_failed ? 1 : 0;
-        };
-    });
+    cmd->callback(
+        [opts, &global, &run] { run = [opts, &global] { return run_up(*opts, global); }; });
 }
 
 }  // namespace pgmig::commands

@@ -5,6 +5,20 @@
 
 namespace pgmig::commands {
 
+int run_validate(const std::string &category, const GlobalOptions &global) {
+    db::Connection conn(global.connection.db);
+    migrations::require_extension(conn);
+    auto r = conn.query(
+        "SELECT check_name, category, severity, status, violations, sample::text AS "
+        "sample, message "
+        "FROM migrate_validate($1)",
+        {category.empty() ? db::Value() : db::Value(category)});
+    print_result(global, r, 3);
+    for (const auto &row : r.rows)
+        if (row[2].value_or("") == "error" && row[3].value_or("") != "pass") return 1;
+    return 0;
+}
+
 void setup_validate(CLI::App &app, GlobalOptions &global, Run &run) {
     auto category = std::make_shared<std::string>();
     auto *cmd = app.add_subcommand("validate",
@@ -13,19 +27,7 @@ void setup_validate(CLI::App &app, GlobalOptions &global, Run &run) {
                     "schema, integrity, relationships, business or performance");
     cmd->footer("Examples:\n  pgmig validate\n  pgmig validate --category relationships --json");
     cmd->callback([category, &global, &run] {
-        run = [category, &global] {
-            db::Connection conn(global.connection.db);
-            migrations::require_extension(conn);
-            auto r = conn.query(
-                "SELECT check_name, category, severity, status, violations, sample::text AS "
-                "sample, message "
-                "FROM migrate_validate($1)",
-                {category->empty() ? db::Value() : db::Value(*category)});
-            print_result(global, r, 3);
-            for (const auto &row : r.rows)
-                if (row[2].value_or("") == "error" && row[3].value_or("") != "pass") return 1;
-            return 0;
-        };
+        run = [category, &global] { return run_validate(*category, global); };
     });
 }
 
