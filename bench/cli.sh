@@ -5,27 +5,10 @@
 #      alternating per round (target: pgmig <= 1.0x dbmate)
 #   2. `pgmig status` wall time with 10,000 applied migrations (target < 200 ms)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-source test/lib/deps.sh
-source test/lib/cluster.sh
-ROUNDS=${ROUNDS:-3}
-install_dependencies
-make -j2 >/dev/null
-make install >/dev/null
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j2 >/dev/null
-if [ ! -x bench/.dbmate/node_modules/.bin/dbmate ]; then
-    mkdir -p bench/.dbmate
-    (cd bench/.dbmate && npm install --silent --no-audit --no-fund dbmate@2 >/dev/null 2>&1)
-fi
-dbmate="$root/bench/.dbmate/node_modules/.bin/dbmate"
+source "$(dirname "$0")/lib.sh"
+bench_start clibench shared_buffers=256MB
+dbmate=$(ensure_dbmate)
 pgmig="$root/build/pgmig"
-work=$(mktemp -d /tmp/pgmig-clibench.XXXXXX)
-chmod 755 "$work"
-trap 'stop_cluster; rm -rf "$work"' EXIT
-start_cluster "$work/cluster" shared_buffers=256MB
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # The same 1,000 migrations in both tools' file formats.
 mkdir -p "$work/pgmig" "$work/dbmate"

@@ -3,22 +3,14 @@
 # (bench/lint_corpus): prints a markdown table, recorded in docs/lint.md.
 # `make lint-compare`; needs npm (installs squawk-cli into bench/.squawk).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-source test/lib/deps.sh
-source test/lib/cluster.sh
-install_dependencies
-make -j2 >/dev/null
-make install >/dev/null
+source "$(dirname "$0")/lib.sh"
+bench_start lint
 if [ ! -x bench/.squawk/node_modules/.bin/squawk ]; then
+    install_npm
     mkdir -p bench/.squawk
     (cd bench/.squawk && npm install --silent --no-audit --no-fund squawk-cli@2 >/dev/null 2>&1)
 fi
 squawk=bench/.squawk/node_modules/.bin/squawk
-work=$(mktemp -d /tmp/pgmig-lint.XXXXXX)
-chmod 755 "$work"
-trap 'stop_cluster; rm -rf "$work"' EXIT
-start_cluster "$work/cluster"
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE EXTENSION pg_migrate" -f bench/lint_corpus/_schema.sql >/dev/null
 
 echo "squawk $("$squawk" --version | awk '{print $2}'), pg_migrate $(psql -X -qtA -d postgres -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate'")"

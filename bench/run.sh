@@ -11,23 +11,10 @@
 #      identical table (target: >= 50% of its throughput, >= 100k rows/s, max batch <= 200 ms)
 # Each comparison runs ROUNDS times (default 3) on fresh databases; the medians are reported.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-source test/lib/deps.sh
-source test/lib/cluster.sh
-ROUNDS=${ROUNDS:-3}
-
-install_dependencies
-make -j2 >/dev/null
-make install >/dev/null
-work=$(mktemp -d /tmp/pgmig-bench.XXXXXX)
-chmod 755 "$work"
-trap 'stop_cluster; rm -rf "$work"' EXIT
-start_cluster "$work/cluster" shared_buffers=256MB
+source "$(dirname "$0")/lib.sh"
+bench_start bench shared_buffers=256MB
 echo "PostgreSQL 15 on port $PGPORT; $ROUNDS rounds"
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # gen_set NAME COUNT KIND: writes $work/NAME.sql (all up scripts concatenated) and
 # $work/NAME.register.sql (the same scripts as migrate_register calls).

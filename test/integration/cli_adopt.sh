@@ -6,12 +6,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/assert.sh"
 pgmig="$here/../../build/pgmig"
-npm_dir="$here/../.npm"
-if [ ! -x "$npm_dir/node_modules/.bin/dbmate" ]; then
-    mkdir -p "$npm_dir"
-    (cd "$npm_dir" && npm install --silent --no-audit --no-fund dbmate@2 >/dev/null 2>&1)
-fi
-dbmate="$npm_dir/node_modules/.bin/dbmate"
+source "$here/../lib/deps.sh"
+dbmate=$(ensure_dbmate)
 db=pgm_adopt
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"

@@ -23,3 +23,16 @@ install_npm() {
     [ "$(id -u)" = 0 ] || { echo "npm is missing (install nodejs and npm)" >&2; return 1; }
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 }
+
+# dbmate from npm, in test/.npm (the adopt test and the CLI benchmark); prints its path.
+ensure_dbmate() {
+    local root dir
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    dir="$root/test/.npm"
+    if [ ! -x "$dir/node_modules/.bin/dbmate" ]; then
+        install_npm >&2 || return 1
+        mkdir -p "$dir"
+        (cd "$dir" && npm install --silent --no-audit --no-fund dbmate@2 >/dev/null 2>&1) || return 1
+    fi
+    echo "$dir/node_modules/.bin/dbmate"
+}

@@ -94,17 +94,13 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
                     auto failure = migrations::run_outside_transaction(
                         conn, "rollback of " + version,
                         migrations::registered_statements(conn, version, true), 1, [](int) {});
-                    char ms[32];
-                    snprintf(ms, sizeof ms, "%.3f",
-                             std::chrono::duration<double, std::milli>(
-                                 std::chrono::steady_clock::now() - start)
-                                 .count());
+                    const std::string ms = ui::elapsed_ms(start);
                     if (failure) {
                         conn.query(
                             "SELECT migrate_external_finish($1, NULL, false, $2::numeric, $3, $4, "
                             "$5, $6::int, 'rollback')",
-                            {version, std::string(ms), failure->sqlstate, failure->message,
-                             failure->sql, std::to_string(failure->number)});
+                            {version, ms, failure->sqlstate, failure->message, failure->sql,
+                             std::to_string(failure->number)});
                         rows.push_back({version, name, "failed", ms,
                                         failure->sqlstate + ": " + failure->message +
                                             " (down statement " + std::to_string(failure->number) +
@@ -114,7 +110,7 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
                         conn.query(
                             "SELECT migrate_external_finish($1, NULL, true, $2::numeric, operation "
                             "=> 'rollback')",
-                            {version, std::string(ms)});
+                            {version, ms});
                         rows.push_back({version, name, "rolled_back", ms, "outside a transaction"});
                     }
                     ++i;

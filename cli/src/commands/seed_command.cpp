@@ -47,11 +47,7 @@ int run_seed(const SeedOptions &opts, const GlobalOptions &global) {
         try {
             conn.exec("BEGIN");
             conn.exec(sql);
-            char ms[32];
-            snprintf(
-                ms, sizeof ms, "%.3f",
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                    .count());
+            const std::string ms = ui::elapsed_ms(t0);
             conn.query(
                 "INSERT INTO pg_migrate.seed (file, checksum, duration_ms) VALUES ($1, $2, "
                 "$3::numeric) "
@@ -59,7 +55,7 @@ int run_seed(const SeedOptions &opts, const GlobalOptions &global) {
                 "= now(), "
                 "applied_by = session_user, duration_ms = EXCLUDED.duration_ms, runs = "
                 "pg_migrate.seed.runs + 1",
-                {name, checksum, std::string(ms)});
+                {name, checksum, ms});
             conn.exec("COMMIT");
             rows.push_back({name, "applied", ms, why});
         } catch (const db::DbError &e) {

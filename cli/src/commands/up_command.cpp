@@ -55,16 +55,6 @@ void run_preflight(db::Connection &conn, const std::string &to) {
             "\n(pgmig preflight shows every check; --no-preflight skips them)");
 }
 
-double ms_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string ms_text(double ms) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.3f", ms);
-    return buf;
-}
-
 // Runs a no-transaction migration statement by statement, resuming after the last statement
 // that finished. Returns its result row.
 ResultRow run_outside_transaction(db::Connection &conn, const PlannedMigration &m) {
@@ -81,7 +71,7 @@ ResultRow run_outside_transaction(db::Connection &conn, const PlannedMigration &
             conn.query("SELECT migrate_external_statement($1, $2::bigint, $3::int, true)",
                        {m.version, run_id, std::to_string(n)});
         });
-    const std::string ms = ms_text(ms_since(start));
+    const std::string ms = ui::elapsed_ms(start);
     if (failure) {
         conn.query("SELECT migrate_external_statement($1, $2::bigint, $3::int, false, $4, $5)",
                    {m.version, run_id, std::to_string(failure->number), failure->sqlstate,

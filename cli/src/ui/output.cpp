@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -68,6 +69,14 @@ std::string status_text(const std::string &status) {
 
 void print_json(std::ostream &out, const nlohmann::json &value) {
     out << value.dump(2) << "\n";
+}
+
+std::string elapsed_ms(std::chrono::steady_clock::time_point start) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.3f",
+             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                 .count());
+    return buf;
 }
 
 }  // namespace pgmig::ui

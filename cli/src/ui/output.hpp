@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -21,5 +22,8 @@ void print_table(std::ostream &out, const Table &table);
 std::string status_text(const std::string &status);
 
 void print_json(std::ostream &out, const nlohmann::json &value);
+
+// Milliseconds since `start`, as the logs show durations ("12.345").
+std::string elapsed_ms(std::chrono::steady_clock::time_point start);
 
 }  // namespace pgmig::ui
