@@ -25,9 +25,8 @@ constexpr std::string_view kDescription =
     "applies seed files.\n"
     "\n"
     "Commands: init, new, status, up, down, drift, seed, adopt, run-all, preflight, health,\n"
-    "validate, lint.\n"
-    "Monitor, test data and backups arrive in\n"
-    "later releases. `pgmig <command> --help` shows each command's options and examples.\n";
+    "validate, lint, monitor, testdata.\n"
+    "`pgmig <command> --help` shows each command's options and examples.\n";
 
 constexpr std::string_view kFooter =
     "Connection:\n"
@@ -78,6 +77,8 @@ int run(CLI::App &app, int argc, char **argv) {
     commands::setup_seed(app, global, command);
     commands::setup_adopt(app, global, command);
     commands::setup_run_all(app, global, command);
+    commands::setup_monitor(app, global, command);
+    commands::setup_testdata(app, global, command);
 
     app.parse(argc, argv);
 

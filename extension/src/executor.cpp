@@ -6,6 +6,7 @@
 #include "migration_lock.hpp"
 #include "migration_version.hpp"
 #include "pg/arguments.hpp"
+#include "pg/activity.hpp"
 #include "pg/error.hpp"
 #include "pg/result_rows.hpp"
 #include "pg/session_limits.hpp"
@@ -154,6 +155,10 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
                 script = &*verify;
             }
             for (index = 0; index < static_cast<int>(script->statements.size()); ++index) {
+                pg::report_activity("pg_migrate: migration " + label(m) + ", " + phase +
+                                    " statement " + std::to_string(index + 1) + "/" +
+                                    std::to_string(script->statements.size()) + ": " +
+                                    pg::display_text(script->statements[index], 200));
                 pg::StatementTimer timer(limits.statement_timeout_ms);
                 pg::StatementOutcome outcome;
                 try {
@@ -182,6 +187,7 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
                 }
             }
         }
+        pg::restore_activity();
         if (verify_failure) {
             sub.rollback();
             return verify_failure;
@@ -192,6 +198,7 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
     } catch (const pg::PgError &e) {
         ScriptFailure f = failure_from(e, phase, *script, index, limits, timer_fired);
         sub.rollback();
+        pg::restore_activity();
         if (f.sqlstate == "57014" && !timer_fired) throw;
         return f;
     }

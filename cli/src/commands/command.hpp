@@ -50,5 +50,7 @@ void setup_drift(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_seed(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_adopt(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_run_all(CLI::App &app, GlobalOptions &global, Run &run);
+void setup_monitor(CLI::App &app, GlobalOptions &global, Run &run);
+void setup_testdata(CLI::App &app, GlobalOptions &global, Run &run);
 
 }  // namespace pgmig::commands

@@ -11,6 +11,7 @@
 #include "migrations/registration.hpp"
 #include "script_directives.hpp"
 #include "ui/output.hpp"
+#include "ui/progress.hpp"
 
 #include <chrono>
 #include <iostream>
@@ -154,7 +155,9 @@ int run_up(const UpOptions &opts, const GlobalOptions &global) {
                                      ", which must run outside a transaction");
         size_t i = 0;
         bool failed = false;
+        ui::ProgressBar bar("applying migrations", plan.size(), "migrations");
         while (i < plan.size() && !failed) {
+            bar.update(i);
             if (plan[i].outside_transaction) {
                 results.push_back(run_outside_transaction(conn, plan[i]));
                 failed = results.back().status == "failed";
@@ -181,6 +184,7 @@ int run_up(const UpOptions &opts, const GlobalOptions &global) {
             }
             i = j + 1;
         }
+        bar.finish();
         for (; i < plan.size(); ++i)
             results.push_back({plan[i].version, plan[i].name, "skipped", "",
                                "not attempted: an earlier migration failed"});

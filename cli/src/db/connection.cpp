@@ -74,6 +74,8 @@ Result Connection::query(const std::string &sql, const std::vector<Value> &param
     const int ncols = PQnfields(r.get());
     const int nrows = PQntuples(r.get());
     for (int c = 0; c < ncols; ++c) out.columns.emplace_back(PQfname(r.get(), c));
+    const char *affected = PQcmdTuples(r.get());
+    if (affected && *affected) out.affected = std::stoll(affected);
     out.rows.reserve(nrows);
     for (int i = 0; i < nrows; ++i) {
         Row row;

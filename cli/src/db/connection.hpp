@@ -1,6 +1,7 @@
 // The CLI's only door to PostgreSQL (libpq). Values always travel as parameters.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -16,6 +17,7 @@ using Row = std::vector<Value>;
 struct Result {
     std::vector<std::string> columns;
     std::vector<Row> rows;
+    int64_t affected = 0;  // rows an INSERT/UPDATE/DELETE changed (PQcmdTuples)
 };
 
 // A statement that failed on the server, with the parts PostgreSQL reported.
