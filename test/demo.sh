@@ -182,6 +182,10 @@ echo "\$ pgmig up --dry-run"; "$pgmig" up --dry-run
 echo "\$ pgmig up"; "$pgmig" up
 echo "\$ pgmig status"; "$pgmig" status
 echo "\$ pgmig down --steps 1 --dry-run"; "$pgmig" down --steps 1 --dry-run
+echo "\$ pgmig testdata generate --table user_profiles --rows 5000"
+"$pgmig" testdata generate --table user_profiles --rows 5000
+echo "\$ pgmig monitor --once"; "$pgmig" monitor --once
+echo "\$ pgmig testdata cleanup --all"; "$pgmig" testdata cleanup --all
 cd "$root"
 
 echo
