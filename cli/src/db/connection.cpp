@@ -96,4 +96,78 @@ int Connection::backend_pid() {
     return PQbackendPID(conn_);
 }
 
+namespace {
+
+uint64_t copy_rows(const PGresult *r) {
+    const char *n = PQcmdTuples(const_cast<PGresult *>(r));
+    return n && *n ? std::stoull(n) : 0;
+}
+
+// The result that ends a COPY: an error is thrown as a DbError.
+uint64_t finish_copy(PGconn *conn) {
+    uint64_t rows = 0;
+    while (PGresult *raw = PQgetResult(conn)) {
+        ResultPtr r(raw);
+        check(conn, r);
+        rows = copy_rows(r.get());
+    }
+    return rows;
+}
+
+}  // namespace
+
+uint64_t Connection::copy_out(const std::string &sql,
+                              const std::function<void(const char *, size_t)> &sink) {
+    ResultPtr start(PQexec(conn_, sql.c_str()));
+    if (PQresultStatus(start.get()) != PGRES_COPY_OUT) {
+        check(conn_, start);
+        throw DbError("XX000", "expected a COPY TO STDOUT statement", "", "");
+    }
+    for (;;) {
+        char *buffer = nullptr;
+        const int n = PQgetCopyData(conn_, &buffer, 0);
+        if (n > 0) {
+            std::unique_ptr<char, void (*)(void *)> owned(buffer, PQfreemem);
+            sink(buffer, static_cast<size_t>(n));  // if this throws, the connection is dropped
+            continue;
+        }
+        if (n == -1) break;
+        throw DbError("08006", "COPY TO STDOUT failed: " + std::string(PQerrorMessage(conn_)), "",
+                      "");
+    }
+    return finish_copy(conn_);
+}
+
+void Connection::copy_in_start(const std::string &sql) {
+    ResultPtr start(PQexec(conn_, sql.c_str()));
+    if (PQresultStatus(start.get()) != PGRES_COPY_IN) {
+        check(conn_, start);
+        throw DbError("XX000", "expected a COPY FROM STDIN statement", "", "");
+    }
+}
+
+void Connection::copy_in_write(const char *data, size_t size) {
+    while (size > 0) {
+        const int piece = static_cast<int>(std::min<size_t>(size, 1 << 20));
+        if (PQputCopyData(conn_, data, piece) != 1)
+            throw DbError("08006", "COPY FROM STDIN failed: " + std::string(PQerrorMessage(conn_)),
+                          "", "");
+        data += piece;
+        size -= static_cast<size_t>(piece);
+    }
+}
+
+uint64_t Connection::copy_in_finish() {
+    if (PQputCopyEnd(conn_, nullptr) != 1)
+        throw DbError("08006", "COPY FROM STDIN failed: " + std::string(PQerrorMessage(conn_)), "",
+                      "");
+    return finish_copy(conn_);
+}
+
+void Connection::copy_in_abort(const std::string &why) {
+    if (PQputCopyEnd(conn_, why.c_str()) == 1) {
+        while (PGresult *raw = PQgetResult(conn_)) PQclear(raw);
+    }
+}
+
 }  // namespace pgmig::db

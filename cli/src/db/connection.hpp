@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,18 @@ class Connection {
     Result query(const std::string &sql, const std::vector<Value> &params = {});
     void exec(const std::string &sql);  // one or more statements, no parameters
     int backend_pid();
+
+    // COPY ... TO STDOUT: every piece of data goes to `sink` as the server sends it (nothing
+    // is held back), and the row count the server reports is returned.
+    uint64_t copy_out(const std::string &sql,
+                      const std::function<void(const char *data, size_t size)> &sink);
+
+    // COPY ... FROM STDIN: start it, feed data with copy_in_write, then copy_in_finish returns
+    // the row count; copy_in_abort cancels (the server rolls the COPY back).
+    void copy_in_start(const std::string &sql);
+    void copy_in_write(const char *data, size_t size);
+    uint64_t copy_in_finish();
+    void copy_in_abort(const std::string &why);
 
   private:
     pg_conn *conn_;
