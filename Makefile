@@ -46,6 +46,7 @@ lint-compare:
 bench:
 	bash bench/run.sh
 	bash bench/cli.sh
+	bash bench/backup.sh
 format:
 	clang-format -i extension/src/*.cpp extension/src/*.hpp extension/src/pg/*.cpp extension/src/pg/*.hpp \
 	    $(wildcard cli/src/*.cpp cli/src/*.hpp cli/src/*/*.cpp cli/src/*/*.hpp cli/test/*.cpp)
