@@ -95,7 +95,8 @@ int run_create(const BackupOptions &o, const GlobalOptions &global) {
                                    {"tables", m.postgres ? m.postgres->tables.size() : 0},
                                    {"duration_ms", std::stod(ms)}});
     } else {
-        std::cerr << "backed up " << (m.postgres ? m.postgres->tables.size() : 0) << " tables, "
+        const size_t tables = m.postgres ? m.postgres->tables.size() : 0;
+        std::cerr << "backed up " << tables << (tables == 1 ? " table, " : " tables, ")
                   << ui::group_thousands(m.total_rows()) << " rows, "
                   << ui::format_bytes(m.total_stored_bytes()) << " stored, in " << ms << " ms\n";
         std::cout << m.backup_id << "\n";
@@ -152,9 +153,9 @@ int run_verify(const BackupOptions &o, const GlobalOptions &global) {
                                    {"stored_bytes", r.stored_bytes}});
     else
         std::cout << "backup " << r.id << " is good: " << r.objects
-                  << " objects authenticated, SHA-256 and row counts match ("
-                  << ui::group_thousands(r.rows) << " rows, " << ui::format_bytes(r.stored_bytes)
-                  << ")\n";
+                  << (r.objects == 1 ? " object" : " objects")
+                  << " authenticated, SHA-256 and row counts match (" << ui::group_thousands(r.rows)
+                  << " rows, " << ui::format_bytes(r.stored_bytes) << ")\n";
     return 0;
 }
 
