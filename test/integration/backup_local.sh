@@ -95,6 +95,8 @@ check_eq "users identical to the source" \
 check_eq "orders identical to the source" \
     "$(q $src "SELECT md5(string_agg(o::text, ',' ORDER BY id)) FROM orders o")" \
     "$(q $dst "SELECT md5(string_agg(o::text, ',' ORDER BY id)) FROM orders o")"
+check_eq "sequences set: a new account gets id 101" 101 \
+    "$(q $dst "INSERT INTO accounts (owner, balance) VALUES ('new', 0) RETURNING id")"
 check_eq "sequences set: a new ledger row gets the next id" t \
     "$(q $dst "INSERT INTO ledger (account_id, delta) VALUES (1, 0) RETURNING id > (SELECT count(*) FROM ledger) - 1")"
 

@@ -95,7 +95,7 @@ std::vector<TableJob> choose_tables(db::Connection &conn, const PgBackupOptions 
                     *conn.query("SELECT $1::regclass::text", {*c[2]}).rows[0][0];
                 auto seq = conn.query("SELECT last_value::text, is_called::text FROM " + seq_name);
                 j.table.sequences.push_back({seq_name, *c[0], std::stoll(*seq.rows[0][0]),
-                                             seq.rows[0][1] == db::Value("t")});
+                                             seq.rows[0][1] == db::Value("true")});
             }
         }
         jobs.push_back(std::move(j));
