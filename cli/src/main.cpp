@@ -25,7 +25,7 @@ constexpr std::string_view kDescription =
     "applies seed files.\n"
     "\n"
     "Commands: init, new, status, up, down, drift, seed, adopt, run-all, preflight, health,\n"
-    "validate, lint, monitor, testdata, backup.\n"
+    "validate, lint, snapshot, monitor, testdata, backup.\n"
     "`pgmig <command> --help` shows each command's options and examples.\n";
 
 constexpr std::string_view kFooter =
@@ -79,6 +79,7 @@ int run(CLI::App &app, int argc, char **argv) {
     commands::setup_run_all(app, global, command);
     commands::setup_monitor(app, global, command);
     commands::setup_testdata(app, global, command);
+    commands::setup_snapshot(app, global, command);
     commands::setup_backup(app, global, command);
 
     app.parse(argc, argv);

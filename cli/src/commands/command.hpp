@@ -53,5 +53,6 @@ void setup_run_all(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_monitor(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_testdata(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_backup(CLI::App &app, GlobalOptions &global, Run &run);
+void setup_snapshot(CLI::App &app, GlobalOptions &global, Run &run);
 
 }  // namespace pgmig::commands
