@@ -1,10 +1,7 @@
 #include "store/store.hpp"
 
 #include "store/local_store.hpp"
-#if __has_include("store/s3_store.hpp")  // TEMPORARY until the S3 store lands
 #include "store/s3_store.hpp"
-#define PGMIG_HAVE_S3 1
-#endif
 
 namespace pgmig::store {
 
@@ -28,11 +25,7 @@ std::unique_ptr<Store> open_store(const std::string &url) {
         if (path.empty()) throw StoreError("store URL " + url + " has no folder: use file:///dir");
         return std::make_unique<LocalStore>(path, url);
     }
-#ifdef PGMIG_HAVE_S3
     if (url.rfind("s3://", 0) == 0) return make_s3_store(url);
-#else
-    if (url.rfind("s3://", 0) == 0) throw StoreError("s3:// stores are not in this build yet");
-#endif
     throw StoreError("unsupported store URL \"" + url +
                      "\": use file:///path/to/dir or s3://bucket/prefix");
 }
