@@ -12,4 +12,17 @@ set +e
 code=$?
 set -e
 check_eq "a usage error exits 2" 2 "$code"
+
+# Every command and subcommand teaches: --help exits 0 and shows an example.
+for cmd in init new status up down drift seed adopt run-all preflight health validate lint \
+           "snapshot" "snapshot create" monitor "testdata" "testdata generate" "testdata cleanup" \
+           "backup" "backup create" "backup verify" "backup restore" "backup prune" "backup list"; do
+    # shellcheck disable=SC2086
+    out=$("$bin" $cmd --help 2>&1) && rc=0 || rc=$?
+    check_eq "pgmig $cmd --help exits 0" 0 "$rc"
+    if [ "$cmd" != "backup list" ]; then
+        echo "$out" | grep -qi "example" && ex=yes || ex=no
+        check_eq "pgmig $cmd --help has an example" yes "$ex"
+    fi
+done
 finish_checks

@@ -50,6 +50,8 @@ std::string new_backup_id() {
 
 archive::Manifest create_backup(const CreateOptions &opts, store::Store &store,
                                 const KeySource &keys, const ByteProgress &progress) {
+    if (!opts.postgres && !opts.dynamodb)
+        throw UsageError("nothing to back up: name PostgreSQL or DynamoDB tables");
     std::optional<archive::KdfParams> kdf;
     const archive::BackupKey key = key_for_new_backup(keys, kdf);
     archive::Manifest m;
@@ -61,10 +63,20 @@ archive::Manifest create_backup(const CreateOptions &opts, store::Store &store,
     m.kdf = kdf;
     m.compression_level = opts.zstd_level;
     try {
+        uint64_t pg_bytes = 0;
         if (opts.postgres) {
             PgBackupOptions pg = *opts.postgres;
             pg.zstd_level = opts.zstd_level;
             m.postgres = backup_postgres(pg, store, m.backup_id, key, progress);
+            for (const auto &t : m.postgres->tables) pg_bytes += t.object.plaintext_bytes;
+        }
+        if (opts.dynamodb) {
+            // Progress counts on from the PostgreSQL bytes, so the bar never runs backwards.
+            const ByteProgress after_pg = [&progress, pg_bytes](uint64_t bytes) {
+                if (progress) progress(pg_bytes + bytes);
+            };
+            m.dynamodb =
+                backup_dynamodb(*opts.dynamodb, store, m.backup_id, key, opts.zstd_level, after_pg);
         }
         m.finished_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
         // The commit marker: written only after every object is safely stored.

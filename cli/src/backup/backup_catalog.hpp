@@ -4,6 +4,7 @@
 
 #include "archive/manifest.hpp"
 #include "backup/backup_key_source.hpp"
+#include "backup/dynamodb_backup.hpp"
 #include "backup/pg_backup.hpp"
 #include "store/store.hpp"
 
@@ -14,7 +15,8 @@
 namespace pgmig::backup {
 
 struct CreateOptions {
-    std::optional<PgBackupOptions> postgres;  // nothing: no PostgreSQL tables
+    std::optional<PgBackupOptions> postgres;      // nothing: no PostgreSQL tables
+    std::optional<DynamoBackupOptions> dynamodb;  // nothing: no DynamoDB tables
     std::string label;
     int zstd_level = 3;
 };

@@ -1,6 +1,7 @@
 // pgmig backup create|list|verify|restore|prune: encrypted, verifiable backups of PostgreSQL
-// tables in a local folder or S3.
+// and DynamoDB tables in a local folder or S3.
 #include "backup/backup_catalog.hpp"
+#include "backup/dynamodb_backup.hpp"
 #include "backup/pg_restore.hpp"
 #include "commands/command.hpp"
 #include "exit_code.hpp"
@@ -9,6 +10,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace pgmig::commands {
 
@@ -19,6 +21,10 @@ struct BackupOptions {
     backup::KeySource keys;
     // create
     std::vector<std::string> pg_tables, pg_schemas;
+    std::vector<std::string> dynamodb_tables;  // also restore
+    bool no_postgres = false;
+    bool consistent_read = false;
+    int dynamodb_segments = 4;
     int jobs = 1;
     int level = 3;
     std::string label;
@@ -26,6 +32,7 @@ struct BackupOptions {
     std::string id;
     std::string target_db;
     bool dry_run = false;
+    std::vector<std::string> dynamodb_renames;  // OLD=NEW
     // prune
     int keep_last = 0;
     int keep_days = 0;
@@ -58,6 +65,12 @@ nlohmann::json summary_json(const backup::BackupSummary &b) {
                                   {"table", t.schema + "." + t.name},
                                   {"rows", t.rows},
                                   {"stored_bytes", t.object.stored_bytes}});
+        if (m.dynamodb)
+            for (const auto &t : m.dynamodb->tables)
+                tables.push_back({{"store", "dynamodb"},
+                                  {"table", t.name},
+                                  {"rows", t.items},
+                                  {"stored_bytes", t.object.stored_bytes}});
         j["created_at"] = m.created_at;
         j["label"] = m.label;
         j["rows"] = m.total_rows();
@@ -69,17 +82,42 @@ nlohmann::json summary_json(const backup::BackupSummary &b) {
     return j;
 }
 
+size_t table_count(const archive::Manifest &m) {
+    return (m.postgres ? m.postgres->tables.size() : 0) +
+           (m.dynamodb ? m.dynamodb->tables.size() : 0);
+}
+
 int run_create(const BackupOptions &o, const GlobalOptions &global) {
     if (o.jobs < 1 || o.jobs > 32) throw UsageError("-j must be between 1 and 32");
     if (o.level < 1 || o.level > 19) throw UsageError("--compress-level must be between 1 and 19");
+    if (o.dynamodb_segments < 1 || o.dynamodb_segments > 64)
+        throw UsageError("--dynamodb-segments must be between 1 and 64");
+    const bool pg_named = !o.pg_tables.empty() || !o.pg_schemas.empty();
+    if (o.no_postgres && pg_named)
+        throw UsageError("--no-postgres contradicts --pg-table and --pg-schema");
+    if (o.no_postgres && o.dynamodb_tables.empty())
+        throw UsageError("--no-postgres leaves nothing to back up: add --dynamodb-table");
+    if (o.consistent_read && o.dynamodb_tables.empty())
+        throw UsageError("--consistent-read applies to DynamoDB tables: add --dynamodb-table");
     auto store = store::open_store(o.url);
     backup::CreateOptions opts;
-    backup::PgBackupOptions pg;
-    pg.conninfo = global.connection.db;
-    pg.tables = o.pg_tables;
-    pg.schemas = o.pg_schemas;
-    pg.jobs = o.jobs;
-    opts.postgres = pg;
+    // DynamoDB tables alone back up no PostgreSQL tables and need no database; naming
+    // PostgreSQL tables or schemas as well backs up both.
+    if (!o.no_postgres && (pg_named || o.dynamodb_tables.empty())) {
+        backup::PgBackupOptions pg;
+        pg.conninfo = global.connection.db;
+        pg.tables = o.pg_tables;
+        pg.schemas = o.pg_schemas;
+        pg.jobs = o.jobs;
+        opts.postgres = pg;
+    }
+    if (!o.dynamodb_tables.empty()) {
+        backup::DynamoBackupOptions ddb;
+        ddb.tables = o.dynamodb_tables;
+        ddb.segments = o.dynamodb_segments;
+        ddb.consistent_read = o.consistent_read;
+        opts.dynamodb = ddb;
+    }
     opts.label = o.label;
     opts.zstd_level = o.level;
     const auto start = std::chrono::steady_clock::now();
@@ -92,10 +130,10 @@ int run_create(const BackupOptions &o, const GlobalOptions &global) {
         ui::print_json(std::cout, {{"id", m.backup_id},
                                    {"rows", m.total_rows()},
                                    {"stored_bytes", m.total_stored_bytes()},
-                                   {"tables", m.postgres ? m.postgres->tables.size() : 0},
+                                   {"tables", table_count(m)},
                                    {"duration_ms", std::stod(ms)}});
     } else {
-        const size_t tables = m.postgres ? m.postgres->tables.size() : 0;
+        const size_t tables = table_count(m);
         std::cerr << "backed up " << tables << (tables == 1 ? " table, " : " tables, ")
                   << ui::group_thousands(m.total_rows()) << " rows, "
                   << ui::format_bytes(m.total_stored_bytes()) << " stored, in " << ms << " ms\n";
@@ -128,8 +166,7 @@ int run_list(const BackupOptions &o, const GlobalOptions &global) {
             continue;
         }
         const auto &m = *b.manifest;
-        table.rows.push_back({b.id, m.created_at,
-                              std::to_string(m.postgres ? m.postgres->tables.size() : 0),
+        table.rows.push_back({b.id, m.created_at, std::to_string(table_count(m)),
                               ui::group_thousands(m.total_rows()), ui::format_bytes(b.stored_bytes),
                               state, m.label});
     }
@@ -159,53 +196,133 @@ int run_verify(const BackupOptions &o, const GlobalOptions &global) {
     return 0;
 }
 
+bool blocked(const std::string &action) {
+    return action.rfind("cannot", 0) == 0;
+}
+
+nlohmann::json dynamodb_plan_json(const backup::DynamoRestorePlan &plan) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto &s : plan.steps)
+        steps.push_back({{"table", s.table},
+                         {"target", s.target},
+                         {"target_exists", s.target_exists},
+                         {"backup_items", s.backup_items},
+                         {"action", s.action},
+                         {"restored_items", s.restored_items}});
+    return {{"region", plan.region}, {"endpoint", plan.endpoint}, {"steps", steps}};
+}
+
 int run_restore(const BackupOptions &o, const GlobalOptions &global) {
     auto store = store::open_store(o.url);
     archive::BackupKey key{};
     const auto m = backup::open_backup(*store, o.id, o.keys, key);
-    backup::PgRestoreOptions opts;
-    opts.conninfo = o.target_db.empty() ? global.connection.db : o.target_db;
-    opts.tables = o.pg_tables;
-    opts.dry_run = o.dry_run;
+    // Only the kind of tables named is restored; with none named, everything in the backup.
+    const bool pg_named = !o.pg_tables.empty();
+    const bool ddb_named = !o.dynamodb_tables.empty();
+    const bool do_pg = pg_named || (!ddb_named && m.postgres);
+    const bool do_ddb = ddb_named || (!pg_named && m.dynamodb);
+    backup::DynamoRestoreOptions ddb_opts;
+    ddb_opts.tables = o.dynamodb_tables;
+    ddb_opts.rename = backup::parse_dynamodb_renames(o.dynamodb_renames);
+    ddb_opts.dry_run = o.dry_run;
+    if (!ddb_opts.rename.empty() && !do_ddb)
+        throw UsageError(
+            "--rename-dynamodb: no DynamoDB tables are restored" +
+            std::string(pg_named ? " (--pg-table restores only PostgreSQL tables)" : ""));
+    if (!o.target_db.empty() && !do_pg)
+        throw UsageError("--target-db: no PostgreSQL tables are restored");
+    if (!do_pg && !do_ddb) throw UsageError("backup " + m.backup_id + " holds no tables");
+
+    // Both kinds: the DynamoDB targets are checked before PostgreSQL changes anything, so a
+    // refusal leaves both untouched.
+    if (do_pg && do_ddb && !o.dry_run) {
+        backup::DynamoRestoreOptions check = ddb_opts;
+        check.dry_run = true;
+        std::string problems;
+        for (const auto &s : backup::restore_dynamodb(check, m, *store, key, nullptr).steps)
+            if (blocked(s.action))
+                problems += "\n  " + s.target + ": " + s.action.substr(s.action.find(": ") + 2);
+        if (!problems.empty())
+            throw RefusedBySafetyCheck(
+                "DynamoDB tables in the way of the restore; nothing was changed:" + problems);
+    }
+
     ui::ProgressBar bar("restoring " + o.id, 0, "", true);
-    const auto plan = backup::restore_postgres(opts, m, *store, key,
-                                               [&bar](uint64_t bytes) { bar.update(bytes); });
+    uint64_t pg_bytes = 0;
+    std::optional<backup::PgRestorePlan> pg_plan;
+    std::optional<backup::DynamoRestorePlan> ddb_plan;
+    if (do_pg) {
+        backup::PgRestoreOptions opts;
+        opts.conninfo = o.target_db.empty() ? global.connection.db : o.target_db;
+        opts.tables = o.pg_tables;
+        opts.dry_run = o.dry_run;
+        pg_plan = backup::restore_postgres(opts, m, *store, key, [&](uint64_t bytes) {
+            pg_bytes = bytes;
+            bar.update(bytes);
+        });
+    }
+    if (do_ddb)
+        ddb_plan = backup::restore_dynamodb(ddb_opts, m, *store, key,
+                                            [&](uint64_t bytes) { bar.update(pg_bytes + bytes); });
     bar.finish();
-    bool blocked = false;
-    for (const auto &s : plan.steps) blocked = blocked || s.action.rfind("cannot", 0) == 0;
+
+    bool refused = false;
+    if (pg_plan)
+        for (const auto &s : pg_plan->steps) refused = refused || blocked(s.action);
+    if (ddb_plan)
+        for (const auto &s : ddb_plan->steps) refused = refused || blocked(s.action);
     if (global.json) {
         nlohmann::json steps = nlohmann::json::array();
-        for (const auto &s : plan.steps)
-            steps.push_back({{"table", s.table},
-                             {"backup_rows", s.backup_rows},
-                             {"target_rows",
-                              s.target_rows < 0 ? nlohmann::json() : nlohmann::json(s.target_rows)},
-                             {"action", s.action},
-                             {"restored_rows", s.restored_rows}});
+        if (pg_plan)
+            for (const auto &s : pg_plan->steps)
+                steps.push_back({{"table", s.table},
+                                 {"backup_rows", s.backup_rows},
+                                 {"target_rows", s.target_rows < 0 ? nlohmann::json()
+                                                                   : nlohmann::json(s.target_rows)},
+                                 {"action", s.action},
+                                 {"restored_rows", s.restored_rows}});
         ui::print_json(std::cout,
                        {{"id", m.backup_id},
                         {"dry_run", o.dry_run},
-                        {"target_database", plan.target_database},
+                        {"target_database",
+                         pg_plan ? nlohmann::json(pg_plan->target_database) : nlohmann::json()},
                         {"schema_version", m.postgres && m.postgres->schema_version
                                                ? nlohmann::json(*m.postgres->schema_version)
                                                : nlohmann::json()},
-                        {"steps", steps}});
-    } else {
+                        {"steps", steps},
+                        {"dynamodb", ddb_plan ? dynamodb_plan_json(*ddb_plan) : nlohmann::json()}});
+        return refused ? static_cast<int>(ExitCode::kRefusedBySafetyCheck) : 0;
+    }
+    const char *would_or_did = o.dry_run ? "would" : "did";
+    if (pg_plan) {
         std::cout << (o.dry_run ? "plan: restore backup " : "restored backup ") << m.backup_id
-                  << " into " << plan.target_database;
+                  << " into " << pg_plan->target_database;
         if (m.postgres && m.postgres->schema_version)
             std::cout << " (schema at migration " << *m.postgres->schema_version << ")";
         std::cout << "\n";
-        ui::Table table{{"table", "backup rows", "target rows now", o.dry_run ? "would" : "did"},
-                        {}};
-        for (const auto &s : plan.steps)
+        ui::Table table{{"table", "backup rows", "target rows now", would_or_did}, {}};
+        for (const auto &s : pg_plan->steps)
             table.rows.push_back(
                 {s.table, ui::group_thousands(s.backup_rows),
                  s.target_rows < 0 ? "(missing)" : ui::group_thousands(s.target_rows), s.action});
         ui::print_table(std::cout, table);
-        if (o.dry_run) std::cout << "dry run: nothing was changed\n";
     }
-    return blocked ? static_cast<int>(ExitCode::kRefusedBySafetyCheck) : 0;
+    if (ddb_plan) {
+        std::cout << (o.dry_run ? "plan: restore DynamoDB tables of backup "
+                                : "restored DynamoDB tables of backup ")
+                  << m.backup_id << " into region " << ddb_plan->region << " at "
+                  << ddb_plan->endpoint << "\n";
+        ui::Table table{
+            {"DynamoDB table", "restore as", "backup items", "target table", would_or_did}, {}};
+        for (const auto &s : ddb_plan->steps)
+            table.rows.push_back({s.table, s.target, ui::group_thousands(s.backup_items),
+                                  s.target_exists ? (o.dry_run ? "exists" : "existed")
+                                                  : (o.dry_run ? "(missing)" : "created"),
+                                  s.action});
+        ui::print_table(std::cout, table);
+    }
+    if (o.dry_run) std::cout << "dry run: nothing was changed\n";
+    return refused ? static_cast<int>(ExitCode::kRefusedBySafetyCheck) : 0;
 }
 
 int run_prune(const BackupOptions &o, const GlobalOptions &global) {
@@ -239,12 +356,14 @@ int run_prune(const BackupOptions &o, const GlobalOptions &global) {
 void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
     auto o = std::make_shared<BackupOptions>();
     auto *cmd = app.add_subcommand(
-        "backup", "Encrypted, verifiable backups of PostgreSQL tables in a folder or S3");
+        "backup",
+        "Encrypted, verifiable backups of PostgreSQL and DynamoDB tables in a folder or S3");
     cmd->require_subcommand(1);
     cmd->footer(
-        "Objects are COPY (FORMAT binary) streams, compressed with zstd and encrypted with\n"
-        "AES-256-GCM in authenticated chunks; the manifest (written last) records every\n"
-        "object's SHA-256, size and row count and is authenticated with the backup key.\n"
+        "Objects are COPY (FORMAT binary) streams (PostgreSQL) or DynamoDB-JSON lines, one\n"
+        "item per line (DynamoDB), compressed with zstd and encrypted with AES-256-GCM in\n"
+        "authenticated chunks; the manifest (written last) records every object's SHA-256,\n"
+        "size and row count and is authenticated with the backup key.\n"
         "Store URLs: file:///path/to/dir or s3://bucket/prefix (AWS environment, see\n"
         "docs/backups.md). The key: --key-file or --passphrase-file, or the environment\n"
         "variables PGMIG_BACKUP_KEY_FILE / PGMIG_BACKUP_PASSPHRASE; never on the command line.\n"
@@ -252,11 +371,15 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
         "Examples:\n"
         "  head -c 32 /dev/urandom > backup.key\n"
         "  pgmig backup create --to file:///var/backups/app --key-file backup.key -j 2\n"
+        "  pgmig backup create --to file:///var/backups/app --key-file backup.key "
+        "--dynamodb-table orders\n"
         "  pgmig backup list --from file:///var/backups/app --key-file backup.key\n"
         "  pgmig backup verify 20261122T035900Z-1a2b3c --from file:///var/backups/app "
         "--key-file backup.key\n"
         "  pgmig backup restore 20261122T035900Z-1a2b3c --from file:///var/backups/app "
         "--key-file backup.key --pg-table users --dry-run\n"
+        "  pgmig backup restore 20261122T035900Z-1a2b3c --from file:///var/backups/app "
+        "--key-file backup.key --rename-dynamodb orders=orders_restored\n"
         "  pgmig backup prune --from file:///var/backups/app --key-file backup.key "
         "--keep-last 7 --keep-days 30");
 
@@ -264,10 +387,22 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
     create->add_option("--to", o->url, "Where: file:///dir or s3://bucket/prefix")
         ->required()
         ->type_name("URL");
-    create->add_option("--pg-table", o->pg_tables, "Only this table (repeatable)")
+    create->add_option("--pg-table", o->pg_tables, "Only this PostgreSQL table (repeatable)")
         ->type_name("TABLE");
     create->add_option("--pg-schema", o->pg_schemas, "Every table of this schema (repeatable)")
         ->type_name("SCHEMA");
+    create
+        ->add_option("--dynamodb-table", o->dynamodb_tables,
+                     "This DynamoDB table (repeatable); alone, no PostgreSQL tables")
+        ->type_name("TABLE");
+    create->add_flag("--no-postgres", o->no_postgres,
+                     "Back up no PostgreSQL tables (no database connection)");
+    create
+        ->add_option("--dynamodb-segments", o->dynamodb_segments,
+                     "Parallel Scan segments per DynamoDB table (default 4)")
+        ->type_name("N");
+    create->add_flag("--consistent-read", o->consistent_read,
+                     "Strongly consistent DynamoDB reads (twice the read capacity)");
     create->add_option("-j,--jobs", o->jobs, "Tables copied in parallel (default 1)")
         ->type_name("N");
     create->add_option("--compress-level", o->level, "zstd level 1-19 (default 3)")->type_name("L");
@@ -279,9 +414,21 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
         "backup is consistent while other sessions write. The manifest records the last\n"
         "applied migration, so a restore goes into a database at the same schema.\n"
         "\n"
-        "Example:\n"
+        "DynamoDB: each --dynamodb-table is read by a parallel Scan (--dynamodb-segments N\n"
+        "threads) into one object, and its keys, indexes and billing mode go into the\n"
+        "manifest. A Scan is not a snapshot: items written meanwhile may or may not be in\n"
+        "the backup. With only --dynamodb-table (or --no-postgres) no database is needed.\n"
+        "AWS credentials and region come from the environment or ~/.aws; set\n"
+        "AWS_ENDPOINT_URL_DYNAMODB for another endpoint (DynamoDB Local, dynalite).\n"
+        "PGMIG_DYNAMODB_MAX_RETRIES (default 10) bounds the retries of throttled requests.\n"
+        "\n"
+        "Examples:\n"
         "  pgmig backup create --to s3://acme-backups/app --key-file backup.key -j 4 "
-        "--label nightly");
+        "--label nightly\n"
+        "  pgmig backup create --to s3://acme-backups/ddb --key-file backup.key --no-postgres "
+        "--dynamodb-table orders --dynamodb-table events --dynamodb-segments 8\n"
+        "  pgmig backup create --to file:///backups --key-file backup.key --pg-schema app "
+        "--dynamodb-table sessions --consistent-read");
     create->callback([o, &global, &run] { run = [o, &global] { return run_create(*o, global); }; });
 
     auto *list = cmd->add_subcommand("list", "List the backups in a store");
@@ -304,7 +451,11 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
     verify->footer(
         "Authenticates the manifest and every chunk of every object, decompresses, checks\n"
         "each SHA-256, stored size and row count, and names the first bad object and why\n"
-        "(exit 1). A good backup is marked verified (prune always keeps the newest one).");
+        "(exit 1). A good backup is marked verified (prune always keeps the newest one).\n"
+        "\n"
+        "Example:\n"
+        "  pgmig backup verify 20261122T035900Z-1a2b3c --from s3://acme-backups/app "
+        "--key-file backup.key");
     verify->callback([o, &global, &run] { run = [o, &global] { return run_verify(*o, global); }; });
 
     auto *restore = cmd->add_subcommand("restore", "Restore tables from a backup");
@@ -312,8 +463,16 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
     restore->add_option("--from", o->url, "file:///dir or s3://bucket/prefix")
         ->required()
         ->type_name("URL");
-    restore->add_option("--pg-table", o->pg_tables, "Only this table (repeatable)")
+    restore->add_option("--pg-table", o->pg_tables, "Only this PostgreSQL table (repeatable)")
         ->type_name("TABLE");
+    restore
+        ->add_option("--dynamodb-table", o->dynamodb_tables,
+                     "Only this DynamoDB table, by its name in the backup (repeatable)")
+        ->type_name("TABLE");
+    restore
+        ->add_option("--rename-dynamodb", o->dynamodb_renames,
+                     "Restore DynamoDB table OLD as NEW (repeatable)")
+        ->type_name("OLD=NEW");
     restore->add_option("--target-db", o->target_db, "Restore into this database instead of --db")
         ->type_name("CONNINFO|URL");
     restore->add_flag("--dry-run", o->dry_run, "Print the plan; change nothing");
@@ -325,10 +484,21 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
         "sequences set): every object is authenticated and its row count and SHA-256\n"
         "checked before the commit, so a bad backup changes nothing.\n"
         "\n"
+        "DynamoDB tables missing in the target are created (keys, indexes, billing mode\n"
+        "from the backup); an existing table with the same key schema is loaded into (items\n"
+        "with the same key are overwritten, others stay); another key schema is refused\n"
+        "(exit 3, nothing changed). Items go in with BatchWriteItem; unprocessed and\n"
+        "throttled items are sent again with backoff, and if DynamoDB accepts nothing for\n"
+        "PGMIG_DYNAMODB_MAX_RETRIES attempts (default 10) the restore fails (exit 1) saying\n"
+        "how many items were not written; running it again is safe. Naming only --pg-table\n"
+        "restores only PostgreSQL, only --dynamodb-table only DynamoDB; neither, both.\n"
+        "\n"
         "Examples:\n"
         "  pgmig backup restore ID --from file:///backups --key-file k --dry-run\n"
         "  pgmig backup restore ID --from file:///backups --key-file k --pg-table orders "
-        "--target-db postgresql://localhost/staging");
+        "--target-db postgresql://localhost/staging\n"
+        "  pgmig backup restore ID --from file:///backups --key-file k --dynamodb-table orders "
+        "--rename-dynamodb orders=orders_copy --dry-run");
     restore->callback(
         [o, &global, &run] { run = [o, &global] { return run_restore(*o, global); }; });
 
@@ -346,7 +516,12 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
         "A backup is kept when it is one of the newest N, younger than D days, the newest\n"
         "verified backup (always), or cannot be authenticated with this key. Incomplete\n"
         "backups (no manifest) older than 24 hours are leftovers of failed runs and are\n"
-        "deleted. Each backup's data objects are deleted before its manifest.");
+        "deleted. Each backup's data objects are deleted before its manifest.\n"
+        "\n"
+        "Examples:\n"
+        "  pgmig backup prune --from file:///var/backups/app --key-file k --keep-last 7 "
+        "--dry-run\n"
+        "  pgmig backup prune --from s3://acme-backups/app --key-file k --keep-days 30");
     prune->callback([o, &global, &run] { run = [o, &global] { return run_prune(*o, global); }; });
 }
 
