@@ -47,6 +47,7 @@ bench:
 	bash bench/run.sh
 	bash bench/cli.sh
 	bash bench/backup.sh
+	bash bench/dynamodb.sh
 format:
 	clang-format -i extension/src/*.cpp extension/src/*.hpp extension/src/pg/*.cpp extension/src/pg/*.hpp \
 	    $(wildcard cli/src/*.cpp cli/src/*.hpp cli/src/*/*.cpp cli/src/*/*.hpp cli/test/*.cpp)
