@@ -141,6 +141,24 @@ check_eq "restore from the tampered backup fails" 1 "$(code "$pgmig" backup rest
 check_eq "and the target is unchanged (one transaction)" before@example.com "$(q $dst "SELECT email FROM users WHERE id = 1")"
 rm -rf "$work/store/$id"; cp -r "$work/saved" "$work/store/$id"
 
+# Sequences follow the column, not the source's search_path.
+q $src "CREATE SCHEMA app; CREATE TABLE app.tickets (id serial PRIMARY KEY, t text)" >/dev/null
+q $dst "CREATE SCHEMA app; CREATE TABLE app.tickets (id serial PRIMARY KEY, t text)" >/dev/null
+psql -X -q -d $src -c "SET search_path = app, public" -c "INSERT INTO tickets (t) SELECT 'x' FROM generate_series(1, 50)" >/dev/null
+q $src "ALTER DATABASE $src SET search_path = app, public" >/dev/null
+id5=$("$pgmig" --db "dbname=$src" backup create --to "$store" "${k[@]}" --pg-schema app)
+q $src "ALTER DATABASE $src RESET search_path" >/dev/null
+out=$("$pgmig" backup restore "$id5" --from "$store" "${k[@]}" --target-db "dbname=$dst" 2>&1) || echo "$out" >&2
+check_eq "restore sets the target's sequence for the column" 0 \
+    "$(code "$pgmig" backup restore "$id5" --from "$store" "${k[@]}" --target-db "dbname=$dst")"
+check_eq "the next ticket gets id 51" 51 "$(q $dst "INSERT INTO app.tickets (t) VALUES ('new') RETURNING id")"
+q $src "CREATE TABLE app.accounts (id int PRIMARY KEY)" >/dev/null
+id6=$("$pgmig" --db "dbname=$src" backup create --to "file://$work/amb" "${k[@]}" --pg-table accounts --pg-table app.accounts)
+check_eq "a bare name in two schemas is ambiguous (exit 2)" 2 \
+    "$(code "$pgmig" backup restore "$id6" --from "file://$work/amb" "${k[@]}" --target-db "dbname=$dst" --pg-table accounts --dry-run)"
+"$pgmig" backup prune --from "$store" "${k[@]}" --keep-last 100 >/dev/null
+rm -rf "$work/store/$id5"
+
 # Schema versions: a backup of a database managed by pg_migrate restores only at the same migration.
 q $src "CREATE EXTENSION pg_migrate" >/dev/null
 q $src "SELECT migrate_register('1', 'noop', 'SELECT 1', NULL, NULL, '{}')" >/dev/null
@@ -159,6 +177,24 @@ check_eq "passphrase backup verifies with the passphrase" 0 \
 check_eq "and not with another" 1 \
     "$(PGMIG_BACKUP_PASSPHRASE='wrong' code "$pgmig" backup verify "$id3" --from "file://$work/pstore")"
 check_eq "the passphrase is nowhere in the store" 0 "$(grep -rc "correct horse" "$work/pstore" | awk -F: '{s+=$2} END {print s+0}')"
+
+# Key sources: flags beat the environment; two flags are a usage error.
+echo "correct horse battery staple" >"$work/pass"
+id4=$(PGMIG_BACKUP_KEY_FILE="$work/backup.key" "$pgmig" --db "dbname=$src" backup create --to "file://$work/pstore" --pg-table accounts --passphrase-file "$work/pass")
+check_eq "--passphrase-file wins over PGMIG_BACKUP_KEY_FILE" 0 \
+    "$(PGMIG_BACKUP_PASSPHRASE='correct horse battery staple' code "$pgmig" backup verify "$id4" --from "file://$work/pstore")"
+check_eq "--key-file and --passphrase-file together are a usage error" 2 \
+    "$(code "$pgmig" backup list --from "file://$work/pstore" --key-file "$work/backup.key" --passphrase-file "$work/pass")"
+check_eq "a store mixing key-file and passphrase backups still lists with one of them" 0 \
+    "$(PGMIG_BACKUP_PASSPHRASE='correct horse battery staple' code "$pgmig" backup list --from "file://$work/pstore")"
+
+# A manifest copied over verified.json is not a verification.
+cp "$work/store/$id2/manifest.json" "$work/store/$id2/verified.json"
+check_eq "a forged verification record makes the backup unauthenticated" "False" \
+    "$("$pgmig" backup list --from "$store" "${k[@]}" --json | python3 -c '
+import json, sys
+print([b["authenticated"] for b in json.load(sys.stdin) if b["id"] == sys.argv[1]][0])' "$id2")"
+rm "$work/store/$id2/verified.json"
 
 # Prune: id (verified, oldest), id2 (newer, not verified), an old incomplete leftover and a fresh one.
 mkdir -p "$work/store/20200101T000000Z-0000aa/pg" && echo junk >"$work/store/20200101T000000Z-0000aa/pg/0001.obj"

@@ -101,6 +101,28 @@ check_eq "an unknown table is a usage error" 2 "$(code "$pgmig" testdata generat
 check_eq "cleanup needs --batch or --all" 2 "$(code "$pgmig" testdata cleanup)"
 check_eq "cleanup of an unknown batch is a usage error" 2 "$(code "$pgmig" testdata cleanup --batch 77)"
 
+# Awkward names: commas and quotes in column names, a composite key of them, a foreign key
+# over them, and a CHECK that reads a column left to its default.
+psql -X -q <<'SQL'
+CREATE TABLE "odd parent" ("k,1" int, "k""2" text, PRIMARY KEY ("k,1", "k""2"));
+CREATE TABLE odd_child (
+    id int PRIMARY KEY,
+    "p,1" int, "p""2" text,
+    made timestamptz NOT NULL DEFAULT now(),
+    n int CHECK (n > 0 AND made <= now() + interval '1 day'),
+    FOREIGN KEY ("p,1", "p""2") REFERENCES "odd parent" ("k,1", "k""2"));
+SQL
+check_eq "a parent with commas and quotes in its key columns" 0 \
+    "$(code "$pgmig" testdata generate --table '"odd parent"' --rows 200)"
+check_eq "a child referencing it, with a CHECK on a defaulted column" 0 \
+    "$(code "$pgmig" testdata generate --table odd_child --rows 300)"
+check_eq "every child row references a parent" 0 \
+    "$(q "SELECT count(*) FROM odd_child c WHERE \"p,1\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM \"odd parent\" p WHERE p.\"k,1\" = c.\"p,1\" AND p.\"k\"\"2\" = c.\"p\"\"2\")")"
+check_eq "the key columns are recorded as they are named" '{"k,1","k\"2"}' \
+    "$(q "SELECT key_columns FROM pg_migrate.testdata_batch WHERE table_name = '\"odd parent\"'")"
+check_eq "cleanup removes both batches exactly" "0|0" \
+    "$(code "$pgmig" testdata cleanup --all >/dev/null; q "SELECT (SELECT count(*) FROM odd_child) || '|' || (SELECT count(*) FROM \"odd parent\")")"
+
 # --- monitor -------------------------------------------------------------------------------
 check_eq "monitor with nothing running ends at once" 0 "$(code "$pgmig" monitor)"
 q "CREATE TABLE accounts (id int PRIMARY KEY)" >/dev/null

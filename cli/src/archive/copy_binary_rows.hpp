@@ -15,6 +15,8 @@ class CopyBinaryRowCounter {
     // Throws ArchiveError unless the stream ended exactly after its trailer.
     void finish() const;
     uint64_t rows() const { return rows_; }
+    // Fields in every row; -1 before the first row.
+    int fields_per_row() const { return fields_per_row_; }
 
   private:
     enum class State {

@@ -1,5 +1,6 @@
 #include "archive/manifest.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <limits>
 
@@ -186,7 +187,12 @@ Manifest manifest_from_json(const json &j) {
     if (!j.is_object()) bad("(top level)", "must be an object");
     if (text(j, "", "format", 64) != "pgmig-backup") bad("format", "is not \"pgmig-backup\"");
     Manifest m;
-    m.format_version = static_cast<int>(integer(j, "", "format_version"));
+    const int64_t version = integer(j, "", "format_version");
+    m.format_version = version == kManifestFormatVersion ? kManifestFormatVersion : -1;
+    if (version != kManifestFormatVersion)
+        throw ArchiveError("manifest format version " + std::to_string(version) +
+                           " is not supported by this pgmig (it reads version " +
+                           std::to_string(kManifestFormatVersion) + "); use a newer pgmig");
     if (m.format_version != kManifestFormatVersion)
         throw ArchiveError("manifest format version " + std::to_string(m.format_version) +
                            " is not supported by this pgmig (it reads version " +
@@ -208,7 +214,11 @@ Manifest manifest_from_json(const json &j) {
         p.n = count(kdf, "encryption.kdf", "n");
         const uint64_t r = count(kdf, "encryption.kdf", "r"),
                        pp = count(kdf, "encryption.kdf", "p");
-        if (r > 1024 || pp > 1024) bad("encryption.kdf", "has r or p out of range");
+        // The KDF runs before the MAC can be checked: bound its work (N*r*p) to 16 times
+        // pgmig's own setting, so a hostile manifest cannot make list or prune hang.
+        if (r == 0 || pp == 0 || r > 64 || pp > 16 || p.n > (uint64_t{1} << 22) ||
+            p.n * r * pp > (uint64_t{1} << 22))
+            bad("encryption.kdf", "asks for more scrypt work than pgmig allows");
         p.r = static_cast<uint32_t>(r);
         p.p = static_cast<uint32_t>(pp);
         p.salt_hex = text(kdf, "encryption.kdf", "salt_hex", 128);
@@ -272,6 +282,14 @@ Manifest manifest_from_json(const json &j) {
         }
         m.dynamodb = std::move(s);
     }
+    std::vector<std::string> paths;
+    if (m.postgres)
+        for (const auto &t : m.postgres->tables) paths.push_back(t.object.path);
+    if (m.dynamodb)
+        for (const auto &t : m.dynamodb->tables) paths.push_back(t.object.path);
+    std::sort(paths.begin(), paths.end());
+    if (std::adjacent_find(paths.begin(), paths.end()) != paths.end())
+        bad("tables", "name the same object twice");
     return m;
 }
 

@@ -40,6 +40,43 @@ std::string folder_of(const std::string &key) {
     return slash == std::string::npos ? "" : key.substr(0, slash);
 }
 
+// verified.json: {"verify_record": {"backup_id", "verified_at", "objects", "rows"}, "mac"}.
+// Its MAC covers a domain prefix, so a manifest copied over it (or the other way round)
+// never authenticates as a verification.
+constexpr const char *kVerifyDomain = "pgmig verify record v1\n";
+
+std::string seal_verify_record(const std::string &id, const VerifyResult &r,
+                               const std::string &when, const archive::BackupKey &key) {
+    const nlohmann::json body = {
+        {"backup_id", id}, {"verified_at", when}, {"objects", r.objects}, {"rows", r.rows}};
+    return nlohmann::json{{"verify_record", body},
+                          {"mac", archive::manifest_mac(key, kVerifyDomain + body.dump())}}
+               .dump(2) +
+           "\n";
+}
+
+// The time of the verification the record holds, after checking its MAC and backup id.
+std::string open_verify_record(const std::string &text, const std::string &id,
+                               const archive::BackupKey &key) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception &) {
+        throw archive::ArchiveError("verified.json of " + id + " is not JSON");
+    }
+    if (!j.is_object() || !j.contains("verify_record") || !j["verify_record"].is_object() ||
+        !j.contains("mac") || !j["mac"].is_string())
+        throw archive::ArchiveError("verified.json of " + id + " is not a verify record");
+    const auto &body = j["verify_record"];
+    if (!archive::manifest_mac_matches(key, kVerifyDomain + body.dump(),
+                                       j["mac"].get<std::string>()))
+        throw archive::ArchiveError("verified.json of " + id + " failed authentication");
+    if (body.value("backup_id", "") != id || !body.contains("verified_at") ||
+        !body["verified_at"].is_string())
+        throw archive::ArchiveError("verified.json of " + id + " belongs to another backup");
+    return body["verified_at"].get<std::string>();
+}
+
 }  // namespace
 
 std::string new_backup_id() {
@@ -81,6 +118,10 @@ archive::Manifest create_backup(const CreateOptions &opts, store::Store &store,
         m.finished_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
         // The commit marker: written only after every object is safely stored.
         store.put(m.backup_id + "/" + archive::kManifestName, archive::seal_manifest(m, key));
+    } catch (const UsageError &) {
+        throw;  // a wrong option, not a failed backup
+    } catch (const RefusedBySafetyCheck &) {
+        throw;
     } catch (const std::exception &e) {
         throw std::runtime_error("backup " + m.backup_id +
                                  " failed and is incomplete (no manifest"
@@ -125,6 +166,7 @@ std::vector<BackupSummary> list_backups(store::Store &store, const KeySource &ke
         if (o.key == id + "/" + archive::kManifestName) has_manifest[id] = true;
         if (o.key == id + "/" + kVerifiedName) has_verified[id] = true;
     }
+    require_key_source(keys);  // no key at all is the user's mistake, not one backup's
     std::vector<BackupSummary> out;
     for (auto &[id, s] : by_id) {
         s.complete = has_manifest[id];
@@ -133,19 +175,16 @@ std::vector<BackupSummary> list_backups(store::Store &store, const KeySource &ke
         } else {
             try {
                 archive::BackupKey key{};
-                s.manifest = open_backup(store, id, keys, key);
+                auto manifest = open_backup(store, id, keys, key);
+                // A verification record that cannot be read leaves the backup unauthenticated
+                // (kept by prune) rather than quietly unverified (prunable).
+                if (has_verified[id])
+                    s.verified_at =
+                        open_verify_record(store.get(id + "/" + kVerifiedName), id, key);
+                s.manifest = std::move(manifest);
                 s.authenticated = true;
-                if (has_verified[id]) {
-                    const auto v =
-                        archive::open_manifest_envelope(store.get(id + "/" + kVerifiedName));
-                    auto vm = archive::authenticate_manifest(v, key);
-                    if (vm.backup_id == id && vm.label == "verified")
-                        s.verified_at = vm.finished_at;
-                }
-            } catch (const UsageError &) {
-                throw;
             } catch (const std::exception &e) {
-                s.problem = e.what();
+                s.problem = e.what();  // e.g. made with a key file while a passphrase was given
             }
         }
         out.push_back(s);
@@ -185,6 +224,12 @@ VerifyResult verify_backup(store::Store &store, const std::string &id, const Key
             } catch (const archive::ArchiveError &e) {
                 throw archive::ArchiveError("object " + k + ": " + e.what());
             }
+            if (counter.rows() > 0 &&
+                counter.fields_per_row() != static_cast<int>(t.columns.size()))
+                throw archive::ArchiveError("object " + k + " (" + t.schema + "." + t.name +
+                                            ") has " + std::to_string(counter.fields_per_row()) +
+                                            " fields per row, the manifest lists " +
+                                            std::to_string(t.columns.size()) + " columns");
             if (counter.rows() != t.rows)
                 throw archive::ArchiveError("object " + k + " (" + t.schema + "." + t.name +
                                             ") holds " + std::to_string(counter.rows()) +
@@ -210,16 +255,8 @@ VerifyResult verify_backup(store::Store &store, const std::string &id, const Key
             result.rows += t.items;
             result.stored_bytes += t.object.stored_bytes;
         }
-    // The record of this verification, sealed like a manifest under the same key.
-    archive::Manifest record;
-    record.backup_id = id;
-    record.created_at = m.created_at;
-    record.finished_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
-    record.tool_version = std::string("pgmig ") + kVersion;
-    record.label = "verified";
-    record.key_id = m.key_id;
-    record.kdf = m.kdf;
-    store.put(id + "/" + kVerifiedName, archive::seal_manifest(record, key));
+    store.put(id + "/" + kVerifiedName,
+              seal_verify_record(id, result, utc_now("%Y-%m-%dT%H:%M:%SZ"), key));
     return result;
 }
 
@@ -279,11 +316,17 @@ std::vector<PruneDecision> prune_backups(store::Store &store, const KeySource &k
         auto objects = store.list(d.id + "/");
         d.objects = objects.size();
         if (d.keep || opts.dry_run) continue;
-        std::vector<std::string> data, last;
+        // The commit marker goes first: an interrupted prune leaves an incomplete folder
+        // (cleaned by the next prune), never a manifest naming objects that are gone.
+        std::vector<std::string> markers, data;
         for (const auto &o : objects)
-            (o.key == d.id + "/" + archive::kManifestName ? last : data).push_back(o.key);
+            (o.key == d.id + "/" + archive::kManifestName || o.key == d.id + "/" + kVerifiedName
+                 ? markers
+                 : data)
+                .push_back(o.key);
+        std::sort(markers.begin(), markers.end());  // manifest.json before verified.json
+        store.remove(markers);
         store.remove(data);
-        store.remove(last);
     }
     return decisions;
 }

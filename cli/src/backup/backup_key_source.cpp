@@ -29,7 +29,11 @@ struct Resolved {
 };
 
 Resolved resolve(const KeySource &source) {
-    std::string key_file = source.key_file.empty() ? env("PGMIG_BACKUP_KEY_FILE") : source.key_file;
+    // Flags beat the environment, and two flags are a mistake, not a choice to guess at.
+    if (!source.key_file.empty() && !source.passphrase_file.empty())
+        throw UsageError("give --key-file or --passphrase-file, not both");
+    std::string key_file = source.key_file;
+    if (key_file.empty() && source.passphrase_file.empty()) key_file = env("PGMIG_BACKUP_KEY_FILE");
     if (!key_file.empty())
         return {archive::key_from_file_contents(read_secret_file(key_file, "key file")), {}};
     if (!source.passphrase_file.empty()) {
@@ -46,6 +50,16 @@ Resolved resolve(const KeySource &source) {
 }
 
 }  // namespace
+
+void require_key_source(const KeySource &source) {
+    if (!source.key_file.empty() || !source.passphrase_file.empty()) {
+        if (!source.key_file.empty() && !source.passphrase_file.empty())
+            throw UsageError("give --key-file or --passphrase-file, not both");
+        return;
+    }
+    if (!env("PGMIG_BACKUP_KEY_FILE").empty() || !env("PGMIG_BACKUP_PASSPHRASE").empty()) return;
+    resolve(source);  // throws the usage error that explains the choices
+}
 
 archive::BackupKey key_for_new_backup(const KeySource &source,
                                       std::optional<archive::KdfParams> &kdf) {

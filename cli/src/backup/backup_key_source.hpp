@@ -16,6 +16,9 @@ struct KeySource {
     std::string passphrase_file;  // --passphrase-file
 };
 
+// Throws UsageError when no key is given at all (or two flags are); reads nothing.
+void require_key_source(const KeySource &source);
+
 // The key for a new backup; `kdf` is set when it came from a passphrase (a fresh salt).
 archive::BackupKey key_for_new_backup(const KeySource &source,
                                       std::optional<archive::KdfParams> &kdf);

@@ -73,6 +73,14 @@ std::vector<TableJob> choose_tables(db::Connection &conn, const PgBackupOptions 
         "  AND ($1::bool OR c.oid = ANY ($2::oid[]) OR n.nspname = ANY ($3::text[])) "
         "ORDER BY n.nspname, c.relname",
         {std::string(everything ? "true" : "false"), list, schemas});
+    if (r.rows.empty()) throw UsageError("no tables to back up in this database");
+    // As pg_dump does: ACCESS SHARE locks held to the end keep TRUNCATE and table rewrites
+    // (which are not MVCC-safe) from emptying or reshaping a table before its worker copies
+    // it, and keep the columns recorded below true for the data.
+    std::string all;
+    for (const auto &row : r.rows) all += (all.empty() ? "" : ", ") + *row[1];
+    conn.exec("SET LOCAL lock_timeout = '60s'");
+    conn.exec("LOCK TABLE " + all + " IN ACCESS SHARE MODE");
     std::vector<TableJob> jobs;
     for (const auto &row : r.rows) {
         TableJob j;
@@ -100,7 +108,6 @@ std::vector<TableJob> choose_tables(db::Connection &conn, const PgBackupOptions 
         }
         jobs.push_back(std::move(j));
     }
-    if (jobs.empty()) throw UsageError("no tables to back up in this database");
     return jobs;
 }
 
@@ -126,12 +133,17 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
             "SELECT version FROM pg_migrate.migration WHERE state = 'applied' "
             "ORDER BY version_order DESC LIMIT 1");
         if (!v.rows.empty()) source.schema_version = v.rows[0][0];
-        auto f = coordinator.query(
-            "SELECT CASE WHEN has_function_privilege(p.oid, 'EXECUTE') THEN "
-            "  md5("
-            "migrate_schema_fingerprint()::text) END "
-            "FROM pg_proc p WHERE p.proname = 'migrate_schema_fingerprint' LIMIT 1");
-        if (!f.rows.empty() && f.rows[0][0]) source.schema_fingerprint = f.rows[0][0];
+        // The function lives in the extension's schema, which need not be on the path.
+        auto fn = coordinator.query(
+            "SELECT p.oid::regprocedure::text FROM pg_extension e "
+            "JOIN pg_proc p ON p.pronamespace = e.extnamespace "
+            "WHERE e.extname = 'pg_migrate' AND p.proname = 'migrate_schema_fingerprint' "
+            "AND p.pronargs = 0 AND has_function_privilege(p.oid, 'EXECUTE')");
+        if (!fn.rows.empty()) {
+            std::string call = *fn.rows[0][0];  // "schema.migrate_schema_fingerprint()"
+            auto f = coordinator.query("SELECT md5(" + call + "::text)");
+            if (!f.rows.empty() && f.rows[0][0]) source.schema_fingerprint = f.rows[0][0];
+        }
     }
 
     std::vector<TableJob> jobs = choose_tables(coordinator, opts);
@@ -187,7 +199,13 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
         }
     };
     std::vector<std::thread> threads;
-    for (int i = 1; i < workers; ++i) threads.emplace_back(work);
+    try {
+        for (int i = 1; i < workers; ++i) threads.emplace_back(work);
+    } catch (...) {  // no thread: stop the ones started, then report
+        stop = true;
+        for (auto &t : threads) t.join();
+        throw;
+    }
     work();
     for (auto &t : threads) t.join();
     if (first_error) std::rethrow_exception(first_error);

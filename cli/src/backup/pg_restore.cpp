@@ -26,7 +26,7 @@ std::string qualified(const archive::PgTable &t) {
 bool selected(const archive::PgTable &t, const std::vector<std::string> &wanted) {
     if (wanted.empty()) return true;
     for (const auto &w : wanted)
-        if (w == qualified(t) || w == t.name) return true;
+        if (w == qualified(t) || (w == t.name && w.find('.') == std::string::npos)) return true;
     return false;
 }
 
@@ -39,9 +39,16 @@ PgRestorePlan restore_postgres(const PgRestoreOptions &opts, const archive::Mani
         throw UsageError("backup " + manifest.backup_id + " holds no PostgreSQL tables");
     const auto &source = *manifest.postgres;
     for (const auto &w : opts.tables) {
-        bool found = false;
-        for (const auto &t : source.tables) found = found || w == qualified(t) || w == t.name;
-        if (!found) throw UsageError("--pg-table " + w + " is not in backup " + manifest.backup_id);
+        int exact = 0, by_name = 0;
+        for (const auto &t : source.tables) {
+            exact += w == qualified(t);
+            by_name += w == t.name;
+        }
+        if (!exact && !by_name)
+            throw UsageError("--pg-table " + w + " is not in backup " + manifest.backup_id);
+        if (!exact && by_name > 1)
+            throw UsageError("--pg-table " + w + " names tables in several schemas of backup " +
+                             manifest.backup_id + ": give schema.table");
     }
 
     db::Connection conn(opts.conninfo);
@@ -184,8 +191,13 @@ PgRestorePlan restore_postgres(const PgRestoreOptions &opts, const archive::Mani
                                             std::to_string(t.table->rows));
             plan.steps[i].restored_rows = rows;
             for (const auto &s : t.table->sequences)
-                conn.query("SELECT setval($1::regclass, $2::bigint, $3::bool)",
-                           {s.name, std::to_string(s.last_value), s.is_called ? "true" : "false"});
+                // The target's own sequence for the column: the recorded name depends on
+                // the source's search_path, the column does not.
+                conn.query(
+                    "SELECT setval(coalesce(pg_get_serial_sequence($1, $2)::regclass, "
+                    "to_regclass($3)), $4::bigint, $5::bool)",
+                    {t.regclass, s.column, s.name, std::to_string(s.last_value),
+                     s.is_called ? "true" : "false"});
         }
         conn.exec("COMMIT");
     } catch (...) {

@@ -76,8 +76,12 @@ class LocalUpload : public ObjectUpload {
 
 }  // namespace
 
-LocalStore::LocalStore(std::string root, std::string url)
-    : root_(std::move(root)), url_(std::move(url)) {}
+LocalStore::LocalStore(std::string root, std::string url) : url_(std::move(url)) {
+    // "/var/backups/app/" and "/var/backups/app" are one folder: compare paths normalized.
+    fs::path p = fs::path(root).lexically_normal();
+    if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();
+    root_ = p.string();
+}
 
 std::string LocalStore::path_of(const std::string &key) const {
     // Keys are made by pgmig, but a hostile manifest could name "../x": refuse it.
@@ -121,12 +125,19 @@ void LocalStore::read(const std::string &key, const ByteSink &sink) {
 std::vector<ObjectInfo> LocalStore::list(const std::string &prefix) {
     std::vector<ObjectInfo> out;
     if (!fs::is_directory(root_)) return out;
-    for (const auto &e : fs::recursive_directory_iterator(root_)) {
-        if (!e.is_regular_file()) continue;
-        const std::string key = fs::relative(e.path(), root_).generic_string();
+    // A backup running beside this listing renames and removes files under it: a file
+    // gone between the directory read and its size is skipped, not an error.
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code fec;
+        if (!it->is_regular_file(fec) || fec) continue;
+        const uint64_t size = it->file_size(fec);
+        if (fec) continue;
+        const std::string key = it->path().lexically_relative(root_).generic_string();
         if (key.rfind(prefix, 0) != 0) continue;
-        out.push_back({key, static_cast<uint64_t>(e.file_size())});
+        out.push_back({key, size});
     }
+    if (ec) throw StoreError("cannot list " + root_ + ": " + ec.message());
     std::sort(out.begin(), out.end(),
               [](const ObjectInfo &a, const ObjectInfo &b) { return a.key < b.key; });
     return out;

@@ -5,6 +5,9 @@
 #include "testdata/value_expression.hpp"
 
 #include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace pgmig::testdata {
@@ -103,13 +106,13 @@ GenerateResult generate(db::Connection &conn, const std::string &table_arg, int6
         // Foreign keys: sample parent keys once into a temporary table per constraint.
         auto fks = conn.query(
             "SELECT c.oid::text, c.conname, c.confrelid::regclass::text, "
-            "       (SELECT string_agg(quote_ident(a.attname), ',' ORDER BY k.n) "
+            "       (SELECT json_agg(quote_ident(a.attname) ORDER BY k.n) "
             "          FROM unnest(c.conkey) WITH ORDINALITY k(attnum, n) "
             "          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum), "
-            "       (SELECT string_agg(quote_ident(a.attname), ',' ORDER BY k.n) "
+            "       (SELECT json_agg(quote_ident(a.attname) ORDER BY k.n) "
             "          FROM unnest(c.confkey) WITH ORDINALITY k(attnum, n) "
             "          JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum), "
-            "       (SELECT string_agg(a.attname, ',' ORDER BY k.n) "
+            "       (SELECT json_agg(a.attname ORDER BY k.n) "
             "          FROM unnest(c.conkey) WITH ORDINALITY k(attnum, n) "
             "          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum) "
             "FROM pg_constraint c WHERE c.conrelid = $1::oid AND c.contype = 'f' ORDER BY c.oid",
@@ -120,27 +123,19 @@ GenerateResult generate(db::Connection &conn, const std::string &table_arg, int6
             const auto &fk = fks.rows[i];
             const std::string alias = "fk" + std::to_string(i + 1);
             const std::string sample = "pgmig_testdata_" + alias;
-            const std::string parent_cols = *fk[4];
+            // Column lists arrive as JSON arrays (names may hold commas), quoted by the server.
+            std::vector<std::string> child_names, parent_quoted;
+            for (const auto &n : nlohmann::json::parse(*fk[5])) child_names.push_back(n);
+            for (const auto &n : nlohmann::json::parse(*fk[4])) parent_quoted.push_back(n);
+            std::string parent_cols;
+            for (const auto &q : parent_quoted)
+                parent_cols += (parent_cols.empty() ? "" : ", ") + q;
             conn.exec("CREATE TEMP TABLE " + sample +
                       " ON COMMIT DROP AS SELECT row_number() OVER () AS n, s.* FROM (SELECT " +
                       parent_cols + " FROM " + *fk[2] + " WHERE (" + parent_cols +
                       ") IS NOT NULL ORDER BY random() LIMIT " + std::to_string(kParentSample) +
                       ") s");
             const auto count = std::stoll(*conn.query("SELECT count(*) FROM " + sample).rows[0][0]);
-            // Map child columns to the sampled parent columns, in key order.
-            std::vector<std::string> child_names, parent_quoted;
-            {
-                std::string s = *fk[5], p = parent_cols;
-                size_t a = 0, b = 0;
-                while (true) {
-                    const size_t ea = s.find(',', a), eb = p.find(',', b);
-                    child_names.push_back(s.substr(a, ea == std::string::npos ? ea : ea - a));
-                    parent_quoted.push_back(p.substr(b, eb == std::string::npos ? eb : eb - b));
-                    if (ea == std::string::npos || eb == std::string::npos) break;
-                    a = ea + 1;
-                    b = eb + 1;
-                }
-            }
             if (count == 0) {
                 // No parents: the columns can only be NULL; NOT NULL ones fail below.
                 for (const auto &c : child_names) foreign_value[c] = "NULL";
@@ -168,17 +163,20 @@ GenerateResult generate(db::Connection &conn, const std::string &table_arg, int6
         auto checks = conn.query(
             "SELECT pg_get_expr(c.conbin, c.conrelid), "
             "       (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.conrelid "
-            "          AND a.attnum = c.conkey[1]), cardinality(c.conkey), c.conname "
+            "          AND a.attnum = c.conkey[1]), coalesce(cardinality(c.conkey), 0), "
+            "       c.conname, "
+            "       coalesce((SELECT json_agg(a.attname) FROM pg_attribute a "
+            "                 WHERE a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)), "
+            "                '[]') "
             "FROM pg_constraint c WHERE c.conrelid = $1::oid AND c.contype = 'c'",
             {t.oid});
         // column name -> text[] literal of the values its CHECK allows; a parameter only
         // once a column uses it (an unused parameter has no type and fails the statement)
         std::map<std::string, std::string> allowed_values;
-        std::vector<std::string> filters, check_names;
+        std::vector<std::string> check_names;
         for (const auto &row : checks.rows) {
-            filters.push_back("(" + *row[0] + ") IS NOT FALSE");
             check_names.push_back(*row[3]);
-            if (*row[2] != "1") continue;
+            if (row[2].value_or("0") != "1" || !row[1]) continue;
             if (const auto values = check_allowed_values(*row[0])) {
                 std::string array = "{";
                 for (size_t i = 0; i < values->size(); ++i) {
@@ -194,6 +192,7 @@ GenerateResult generate(db::Connection &conn, const std::string &table_arg, int6
         }
 
         std::vector<std::string> names, values;
+        std::set<std::string> generated;  // plain names of the columns given values
         for (const auto &row : cols.rows) {
             const bool has_default = *row[7] == "true";
             if (*row[13] == "t") continue;  // generated columns compute themselves
@@ -228,7 +227,17 @@ GenerateResult generate(db::Connection &conn, const std::string &table_arg, int6
             if (!v.error.empty())
                 throw std::runtime_error("column " + c.name + " of " + t.name + ": " + v.error);
             names.push_back(c.quoted);
+            generated.insert(c.name);
             values.push_back(v.sql + " AS " + c.quoted);
+        }
+        // Rows a CHECK rejects are generated again; a CHECK that reads a column left to its
+        // default cannot be evaluated on the generated rows, so the insert itself checks it.
+        std::vector<std::string> filters;
+        for (const auto &row : checks.rows) {
+            bool all_generated = true;
+            for (const auto &n : nlohmann::json::parse(row[4].value_or("[]")))
+                all_generated = all_generated && generated.count(n.get<std::string>());
+            if (all_generated) filters.push_back("(" + *row[0] + ") IS NOT FALSE");
         }
         if (names.empty())
             throw std::runtime_error("every column of " + t.name +
@@ -236,8 +245,9 @@ GenerateResult generate(db::Connection &conn, const std::string &table_arg, int6
 
         auto batch = conn.query(
             "INSERT INTO pg_migrate.testdata_batch (table_oid, table_name, key_columns) "
-            "VALUES ($1::oid, $2, $3::name[]) RETURNING id::text",
-            {t.oid, t.name, "{" + join(pk_names, ",") + "}"});
+            "VALUES ($1::oid, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb))::name[]) "
+            "RETURNING id::text",
+            {t.oid, t.name, nlohmann::json(pk_names).dump()});
         params[2] = *batch.rows[0][0];
 
         // jsonb_build_object with the key names as parameters, values from RETURNING.
