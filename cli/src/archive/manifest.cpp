@@ -315,6 +315,8 @@ ManifestEnvelope open_manifest_envelope(const std::string &text_in) {
     if (!is_hex(env.mac, 64)) bad("mac", "must be 64 hex digits");
     const json &enc = field(env.body, "", "encryption");
     env.key_id = text(enc, "encryption", "key_id", 64);
+    // Shown in "wrong key" messages before anything is authenticated: only our own shape.
+    if (!is_hex(env.key_id, 16)) bad("encryption.key_id", "must be 16 hex digits");
     // Parsed (and checked) the same way as in the full manifest, for the salt.
     if (enc.contains("kdf") && !enc["kdf"].is_null()) {
         json probe = env.body;
