@@ -200,8 +200,9 @@ ddb dump orders "$work/orders.dump" >/dev/null
 
 check_eq "--no-postgres without --dynamodb-table is a usage error" 2 \
     "$(code "$pgmig" backup create --no-postgres --to "$store" "${k[@]}")"
-check_eq "a missing table fails the backup" 1 \
+check_eq "a missing table is a usage error, as a missing --pg-table is" 2 \
     "$(code "$pgmig" backup create --dynamodb-table no_such_table --to "$store" "${k[@]}")"
+check_eq "and leaves nothing in the store" 0 "$(find "$work/store" -type f 2>/dev/null | wc -l)"
 
 t0=$(date +%s%N)
 id=$("$pgmig" backup create --no-postgres --dynamodb-table orders --to "$store" "${k[@]}" --label ddb)
