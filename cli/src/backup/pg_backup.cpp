@@ -165,6 +165,12 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
     std::mutex error_mutex;
     std::exception_ptr first_error;
     const int workers = std::max(1, std::min<int>(opts.jobs, static_cast<int>(jobs.size())));
+    // Multithreaded zstd only where it was measured to help (docs/benchmarks.md): at level 3
+    // the server's COPY is the bottleneck and zstd threads cost 10%; from level 6 on,
+    // compression dominates and two zstd threads cut the time by a third. With -j N the
+    // workers already use the cores.
+    const int zstd_workers =
+        opts.zstd_level >= 6 && workers == 1 && std::thread::hardware_concurrency() >= 2 ? 2 : 0;
     std::mutex progress_mutex;
     auto work = [&]() {
         try {
@@ -177,7 +183,7 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
                 if (n >= order.size()) break;
                 TableJob &job = jobs[order[n]];
                 StoredObjectWriter out(store, backup_id + "/" + job.table.object.path,
-                                       job.table.object.path, key, opts.zstd_level, 0);
+                                       job.table.object.path, key, opts.zstd_level, zstd_workers);
                 job.table.rows = conn.copy_out(
                     "COPY " + job.regclass + " TO STDOUT (FORMAT binary)",
                     [&](const char *data, size_t size) {
