@@ -52,7 +52,7 @@ check_eq "create without a key is a usage error" 2 "$(code "$pgmig" --db "dbname
 # A writer moves money from accounts to the ledger (balances plus ledger always total 100000)
 # while the backup runs with two workers: copying the two tables at different moments (one
 # transaction per table, say) would give another total. (Both workers start within
-# milliseconds, so this does not prove that they share the exported snapshot.)
+# milliseconds; the snap_a/snap_b test below is the one that proves the shared snapshot.)
 (
     while true; do
         a=$((RANDOM % 100 + 1))
@@ -140,6 +140,27 @@ q $dst "UPDATE users SET email = 'before@example.com' WHERE id = 1" >/dev/null
 check_eq "restore from the tampered backup fails" 1 "$(code "$pgmig" backup restore "$id" --from "$store" "${k[@]}" --target-db "dbname=$dst")"
 check_eq "and the target is unchanged (one transaction)" before@example.com "$(q $dst "SELECT email FROM users WHERE id = 1")"
 rm -rf "$work/store/$id"; cp -r "$work/saved" "$work/store/$id"
+
+# The workers copy from the snapshot the coordinator exported, not from their own: table b
+# is locked by another session, so the backup waits after exporting its snapshot; rows
+# added to table a meanwhile must not be in the backup (a worker with its own snapshot,
+# taken later, would see them).
+q $src "CREATE TABLE snap_a (id int PRIMARY KEY); CREATE TABLE snap_b (id int PRIMARY KEY);
+        INSERT INTO snap_a SELECT generate_series(1, 10)" >/dev/null
+psql -X -q -d $src -c "BEGIN; LOCK snap_b IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT" >/dev/null &
+locker=$!
+sleep 0.5
+"$pgmig" --db "dbname=$src" backup create --to "file://$work/snapstore" "${k[@]}" -j 2 \
+    --pg-table snap_a --pg-table snap_b >"$work/snap.id" 2>/dev/null &
+snap_backup=$!
+sleep 1
+q $src "INSERT INTO snap_a SELECT generate_series(11, 20)" >/dev/null
+wait $locker
+wait $snap_backup
+check_eq "rows committed after the snapshot was exported are not in the backup" 10 \
+    "$("$pgmig" backup list --from "file://$work/snapstore" "${k[@]}" --json | python3 -c '
+import json, sys
+print([t["rows"] for t in json.load(sys.stdin)[0]["tables"] if t["table"] == "public.snap_a"][0])')"
 
 # Sequences follow the column, not the source's search_path.
 q $src "CREATE SCHEMA app; CREATE TABLE app.tickets (id serial PRIMARY KEY, t text)" >/dev/null
