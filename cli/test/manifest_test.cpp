@@ -114,11 +114,12 @@ TEST(Manifest, hostile_fields_are_rejected_by_name) {
                     "columns[0] must be an object");
     expect_rejected(with([](auto &j) { j["label"] = std::string(5000, 'x'); }), "label is longer");
     expect_rejected(nlohmann::json::array(), "must be an object");
-    expect_rejected(with([](auto &j) {
-                        j["encryption"]["kdf"] = {{"algorithm", "scrypt"}, {"n", 1 << 20},
-                                                  {"r", 8}, {"p", 1024}, {"salt_hex", "00"}};
-                    }),
-                    "more scrypt work than pgmig allows");
+    expect_rejected(
+        with([](auto &j) {
+            j["encryption"]["kdf"] = {
+                {"algorithm", "scrypt"}, {"n", 1 << 20}, {"r", 8}, {"p", 1024}, {"salt_hex", "00"}};
+        }),
+        "more scrypt work than pgmig allows");
     expect_rejected(with([](auto &j) { j["format_version"] = 4294967297LL; }),
                     "format version 4294967297 is not supported");
     expect_rejected(with([](auto &j) {
