@@ -1,5 +1,7 @@
 #include "aws/credentials.hpp"
 
+#include "aws/ascii.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,23 +19,6 @@ using IniSection = std::map<std::string, std::string>;
 // Section name as written between the brackets -> its keys; a repeated section adds to the
 // first, and a repeated key keeps the last value, as the AWS CLI does.
 using IniFile = std::map<std::string, IniSection>;
-
-bool is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-std::string lowercase(std::string_view s) {
-    std::string out(s);
-    for (char &c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 // "us-west-2  # prod" -> "us-west-2". Only a # or ; after a blank starts a comment: keys and
 // tokens hold no blanks, so this never cuts a real value.

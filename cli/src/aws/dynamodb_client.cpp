@@ -71,21 +71,8 @@ pgm::RetryPolicy default_dynamodb_retry_policy() {
 }
 
 pgm::RetryPolicy dynamodb_retry_policy(const std::optional<std::string> &max_retries_text) {
-    pgm::RetryPolicy policy = default_dynamodb_retry_policy();
-    if (!max_retries_text) return policy;
-    const std::string &text = *max_retries_text;
-    bool valid = !text.empty() && text.size() <= 3;
-    int value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') valid = false;
-        if (valid) value = value * 10 + (c - '0');
-    }
-    if (!valid || value > 100)
-        throw std::invalid_argument(
-            "PGMIG_DYNAMODB_MAX_RETRIES must be a whole number from 0 to 100, not \"" + text +
-            "\"");
-    policy.max_retries = value;
-    return policy;
+    return with_max_retries_setting(default_dynamodb_retry_policy(), "PGMIG_DYNAMODB_MAX_RETRIES",
+                                    max_retries_text);
 }
 
 std::string dynamodb_endpoint_override(const CredentialSources &sources) {

@@ -47,8 +47,8 @@ pgm::RetryPolicy default_s3_retry_policy() {
     return policy;
 }
 
-pgm::RetryPolicy s3_retry_policy(const std::optional<std::string> &max_retries_text) {
-    pgm::RetryPolicy policy = default_s3_retry_policy();
+pgm::RetryPolicy with_max_retries_setting(pgm::RetryPolicy policy, const char *variable,
+                                          const std::optional<std::string> &max_retries_text) {
     if (!max_retries_text) return policy;
     const std::string &text = *max_retries_text;
     int value = 0;
@@ -58,10 +58,15 @@ pgm::RetryPolicy s3_retry_policy(const std::optional<std::string> &max_retries_t
         if (valid) value = value * 10 + (c - '0');
     }
     if (!valid || value > 100)
-        throw std::invalid_argument(
-            "PGMIG_S3_MAX_RETRIES must be a whole number from 0 to 100, not \"" + text + "\"");
+        throw std::invalid_argument(std::string(variable) +
+                                    " must be a whole number from 0 to 100, not \"" + text + "\"");
     policy.max_retries = value;
     return policy;
+}
+
+pgm::RetryPolicy s3_retry_policy(const std::optional<std::string> &max_retries_text) {
+    return with_max_retries_setting(default_s3_retry_policy(), "PGMIG_S3_MAX_RETRIES",
+                                    max_retries_text);
 }
 
 bool may_retry(const pgm::RetryPolicy &policy, int attempts_done, const AttemptOutcome &outcome) {

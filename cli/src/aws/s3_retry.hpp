@@ -37,6 +37,11 @@ pgm::RetryPolicy default_s3_retry_policy();
 // whole number 0..100) when given. Throws std::invalid_argument naming the variable otherwise.
 pgm::RetryPolicy s3_retry_policy(const std::optional<std::string> &max_retries_text);
 
+// `policy` with max_retries from an environment setting (`variable` names it in the error):
+// a whole number from 0 to 100; unset leaves the policy as it is. Shared by S3 and DynamoDB.
+pgm::RetryPolicy with_max_retries_setting(pgm::RetryPolicy policy, const char *variable,
+                                          const std::optional<std::string> &max_retries_text);
+
 // Whether attempt number `attempts_done` (1 = the first) may be followed by another.
 bool may_retry(const pgm::RetryPolicy &policy, int attempts_done, const AttemptOutcome &outcome);
 

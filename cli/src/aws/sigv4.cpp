@@ -1,5 +1,7 @@
 #include "aws/sigv4.hpp"
 
+#include "aws/ascii.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -18,23 +20,6 @@ constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 bool is_unreserved(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '.' || c == '_' || c == '~';
-}
-
-bool is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-std::string lowercase(std::string_view s) {
-    std::string out(s);
-    for (char &c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 
 std::string to_hex(const unsigned char *bytes, size_t size) {

@@ -1,6 +1,7 @@
 #include "backup/pg_backup.hpp"
 
 #include "backup/object_io.hpp"
+#include "backup/schema_version.hpp"
 #include "db/connection.hpp"
 #include "exit_code.hpp"
 
@@ -125,14 +126,8 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
     auto info = coordinator.query("SELECT current_setting('server_version'), current_database()");
     source.server_version = *info.rows[0][0];
     source.database = *info.rows[0][1];
-    auto ext = coordinator.query(
-        "SELECT has_table_privilege('pg_migrate.migration', 'SELECT') FROM pg_extension "
-        "WHERE extname = 'pg_migrate'");
-    if (!ext.rows.empty() && ext.rows[0][0] == db::Value("t")) {
-        auto v = coordinator.query(
-            "SELECT version FROM pg_migrate.migration WHERE state = 'applied' "
-            "ORDER BY version_order DESC LIMIT 1");
-        if (!v.rows.empty()) source.schema_version = v.rows[0][0];
+    source.schema_version = last_applied_migration(coordinator);
+    {
         // The function lives in the extension's schema, which need not be on the path.
         auto fn = coordinator.query(
             "SELECT p.oid::regprocedure::text FROM pg_extension e "

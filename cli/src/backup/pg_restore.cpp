@@ -1,6 +1,7 @@
 #include "backup/pg_restore.hpp"
 
 #include "backup/object_io.hpp"
+#include "backup/schema_version.hpp"
 #include "db/connection.hpp"
 #include "exit_code.hpp"
 
@@ -57,15 +58,7 @@ PgRestorePlan restore_postgres(const PgRestoreOptions &opts, const archive::Mani
 
     // The schema the data belongs to: a backup taken at migration X restores into a database
     // at migration X, or not at all.
-    auto ext = conn.query(
-        "SELECT has_table_privilege('pg_migrate.migration', 'SELECT') FROM pg_extension "
-        "WHERE extname = 'pg_migrate'");
-    if (!ext.rows.empty() && ext.rows[0][0] == db::Value("t")) {
-        auto v = conn.query(
-            "SELECT version FROM pg_migrate.migration WHERE state = 'applied' "
-            "ORDER BY version_order DESC LIMIT 1");
-        if (!v.rows.empty()) plan.target_schema_version = *v.rows[0][0];
-    }
+    plan.target_schema_version = last_applied_migration(conn).value_or("");
     if (source.schema_version && *source.schema_version != plan.target_schema_version)
         throw RefusedBySafetyCheck(
             "backup " + manifest.backup_id + " was taken at migration " + *source.schema_version +
