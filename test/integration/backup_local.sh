@@ -180,6 +180,43 @@ check_eq "a bare name in two schemas is ambiguous (exit 2)" 2 \
 "$pgmig" backup prune --from "$store" "${k[@]}" --keep-last 100 >/dev/null
 rm -rf "$work/store/$id5"
 
+# --with-ddl: a database not managed by migrations restores into an empty database, the
+# tables created from the definitions stored in the backup (same snapshot, pg_dump).
+ddl_src=pgm_backup_ddl_src
+ddl_dst=pgm_backup_ddl_dst
+for d in $ddl_src $ddl_dst; do dropdb --if-exists "$d" 2>/dev/null; createdb "$d"; done
+psql -X -q -d $ddl_src <<'SQL'
+CREATE SCHEMA shop;
+CREATE TABLE shop.customers (id serial PRIMARY KEY, email text NOT NULL UNIQUE);
+CREATE TABLE shop.orders (id bigserial PRIMARY KEY, customer_id int NOT NULL REFERENCES shop.customers (id),
+                          total numeric(10, 2) CHECK (total >= 0));
+CREATE INDEX orders_customer_idx ON shop.orders (customer_id);
+INSERT INTO shop.customers (email) SELECT 'c' || g || '@example.com' FROM generate_series(1, 300) g;
+INSERT INTO shop.orders (customer_id, total) SELECT 1 + g % 300, g FROM generate_series(1, 1000) g;
+SQL
+ddl_id=$("$pgmig" --db "dbname=$ddl_src" backup create --to "$store" "${k[@]}" --with-ddl)
+check_eq "the definitions are one more object, listed in the manifest" "pg/schema.sql.obj" \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifest"]["postgres"]["ddl"]["path"])' "$work/store/$ddl_id/manifest.json")"
+check_eq "verify checks it too (3 objects)" "True 3" \
+    "$("$pgmig" backup verify "$ddl_id" --from "$store" "${k[@]}" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["ok"], d["objects"])')"
+check_eq "without --with-ddl, missing tables are refused (exit 3)" 3 \
+    "$(code "$pgmig" backup restore "$ddl_id" --from "$store" "${k[@]}" --target-db "dbname=$ddl_dst")"
+check_eq "a dry run with --with-ddl plans to create them and changes nothing" "0 0" \
+    "$(code "$pgmig" backup restore "$ddl_id" --from "$store" "${k[@]}" --target-db "dbname=$ddl_dst" --with-ddl --dry-run) $(q $ddl_dst "SELECT count(*) FROM pg_tables WHERE schemaname = 'shop'")"
+check_eq "restore --with-ddl into the empty database" 0 \
+    "$(code "$pgmig" backup restore "$ddl_id" --from "$store" "${k[@]}" --target-db "dbname=$ddl_dst" --with-ddl)"
+check_eq "tables, rows, index, foreign key and check are there" "300|1000|t|t|t" \
+    "$(q $ddl_dst "SELECT (SELECT count(*) FROM shop.customers) || '|' || (SELECT count(*) FROM shop.orders) || '|' ||
+                     (to_regclass('shop.orders_customer_idx') IS NOT NULL) || '|' ||
+                     EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND conrelid = 'shop.orders'::regclass) || '|' ||
+                     EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'c' AND conrelid = 'shop.orders'::regclass)" | sed 's/true/t/g')"
+check_eq "sequences continue after the restored rows" 1001 "$(q $ddl_dst "INSERT INTO shop.orders (customer_id, total) VALUES (1, 1) RETURNING id")"
+check_eq "--with-ddl into a database that has some of the tables is refused (exit 3)" 3 \
+    "$(q $ddl_dst "DROP TABLE shop.orders" >/dev/null; code "$pgmig" backup restore "$ddl_id" --from "$store" "${k[@]}" --target-db "dbname=$ddl_dst" --with-ddl)"
+check_eq "--with-ddl with a backup made without it is a usage error" 2 \
+    "$(code "$pgmig" backup restore "$id" --from "$store" "${k[@]}" --target-db "dbname=$ddl_dst" --with-ddl --dry-run)"
+rm -rf "$work/store/$ddl_id"
+
 # Schema versions: a backup of a database managed by pg_migrate restores only at the same migration.
 q $src "CREATE EXTENSION pg_migrate" >/dev/null
 q $src "SELECT migrate_register('1', 'noop', 'SELECT 1', NULL, NULL, '{}')" >/dev/null

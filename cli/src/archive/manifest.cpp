@@ -169,6 +169,7 @@ json manifest_to_json(const Manifest &m) {
             {"schema_fingerprint",
              m.postgres->schema_fingerprint ? json(*m.postgres->schema_fingerprint) : json()},
             {"tables", tables}};
+        if (m.postgres->ddl) j["postgres"]["ddl"] = object_to_json(*m.postgres->ddl);
     }
     if (m.dynamodb) {
         json tables = json::array();
@@ -237,6 +238,8 @@ Manifest manifest_from_json(const json &j) {
         s.database = text(pg, "postgres", "database", 200);
         s.schema_version = optional_text(pg, "postgres", "schema_version");
         s.schema_fingerprint = optional_text(pg, "postgres", "schema_fingerprint");
+        if (pg.contains("ddl") && !pg["ddl"].is_null())
+            s.ddl = object_from_json(pg["ddl"], "postgres.ddl");
         const json &tables = array(pg, "postgres", "tables");
         for (size_t i = 0; i < tables.size(); ++i) {
             const std::string path = "postgres.tables[" + std::to_string(i) + "]";
@@ -283,8 +286,10 @@ Manifest manifest_from_json(const json &j) {
         m.dynamodb = std::move(s);
     }
     std::vector<std::string> paths;
-    if (m.postgres)
+    if (m.postgres) {
         for (const auto &t : m.postgres->tables) paths.push_back(t.object.path);
+        if (m.postgres->ddl) paths.push_back(m.postgres->ddl->path);
+    }
     if (m.dynamodb)
         for (const auto &t : m.dynamodb->tables) paths.push_back(t.object.path);
     std::sort(paths.begin(), paths.end());

@@ -55,6 +55,8 @@ struct PgSource {
     std::optional<std::string> schema_version;
     std::optional<std::string> schema_fingerprint;
     std::vector<PgTable> tables;
+    // `pg_dump --schema-only` of the tables, from the same snapshot (create --with-ddl).
+    std::optional<ObjectEntry> ddl;
 };
 
 struct DynamoTable {

@@ -238,6 +238,15 @@ VerifyResult verify_backup(store::Store &store, const std::string &id, const Key
             result.rows += t.rows;
             result.stored_bytes += t.object.stored_bytes;
         }
+    if (m.postgres && m.postgres->ddl) {  // the table definitions (create --with-ddl)
+        const std::string k = check_present(*m.postgres->ddl);
+        read_object(store, k, key, *m.postgres->ddl, [&](const unsigned char *, size_t size) {
+            done += size;
+            if (progress) progress(done);
+        });
+        ++result.objects;
+        result.stored_bytes += m.postgres->ddl->stored_bytes;
+    }
     if (m.dynamodb)
         for (const auto &t : m.dynamodb->tables) {
             const std::string k = check_present(t.object);

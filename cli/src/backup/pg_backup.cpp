@@ -1,6 +1,7 @@
 #include "backup/pg_backup.hpp"
 
 #include "backup/object_io.hpp"
+#include "backup/pg_schema_dump.hpp"
 #include "backup/schema_version.hpp"
 #include "db/connection.hpp"
 #include "exit_code.hpp"
@@ -154,6 +155,17 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
         jobs[i].table.object.path = name;
     }
 
+    if (opts.with_ddl) {
+        std::vector<std::string> names;
+        for (const auto &j : jobs)
+            names.push_back(*coordinator
+                                 .query("SELECT format('%I.%I', $1::text, $2::text)",
+                                        {j.table.schema, j.table.name})
+                                 .rows.at(0)
+                                 .at(0));
+        source.ddl = dump_schema(opts.conninfo, snapshot, names, store,
+                                 backup_id + "/pg/schema.sql.obj", "pg/schema.sql.obj", key);
+    }
     std::atomic<size_t> next{0};
     std::atomic<uint64_t> bytes{0};
     std::atomic<bool> stop{false};

@@ -18,6 +18,7 @@ struct PgBackupOptions {
     std::vector<std::string> schemas;  // --pg-schema
     int jobs = 1;
     int zstd_level = 3;
+    bool with_ddl = false;  // also store pg_dump --schema-only of the tables
 };
 
 // Progress: bytes of COPY data read so far, over all workers.

@@ -17,6 +17,7 @@ struct PgRestoreOptions {
     std::string conninfo;             // the target database
     std::vector<std::string> tables;  // "schema.table" or "table"; empty = every table
     bool dry_run = false;
+    bool with_ddl = false;  // create the tables from the backup's definitions when none exist
 };
 
 struct PgRestoreStep {

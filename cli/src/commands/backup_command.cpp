@@ -23,6 +23,7 @@ struct BackupOptions {
     std::vector<std::string> pg_tables, pg_schemas;
     std::vector<std::string> dynamodb_tables;  // also restore
     bool no_postgres = false;
+    bool with_ddl = false;
     bool consistent_read = false;
     int dynamodb_segments = 4;
     int jobs = 1;
@@ -109,6 +110,7 @@ int run_create(const BackupOptions &o, const GlobalOptions &global) {
         pg.tables = o.pg_tables;
         pg.schemas = o.pg_schemas;
         pg.jobs = o.jobs;
+        pg.with_ddl = o.with_ddl;
         opts.postgres = pg;
     }
     if (!o.dynamodb_tables.empty()) {
@@ -256,6 +258,7 @@ int run_restore(const BackupOptions &o, const GlobalOptions &global) {
         opts.conninfo = o.target_db.empty() ? global.connection.db : o.target_db;
         opts.tables = o.pg_tables;
         opts.dry_run = o.dry_run;
+        opts.with_ddl = o.with_ddl;
         pg_plan = backup::restore_postgres(opts, m, *store, key, [&](uint64_t bytes) {
             pg_bytes = bytes;
             bar.update(bytes);
@@ -407,6 +410,9 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
         ->type_name("N");
     create->add_option("--compress-level", o->level, "zstd level 1-19 (default 3)")->type_name("L");
     create->add_option("--label", o->label, "A note stored in the manifest")->type_name("TEXT");
+    create->add_flag("--with-ddl", o->with_ddl,
+                     "Also store the tables' definitions (pg_dump --schema-only, same snapshot), "
+                     "for databases not managed by migrations");
     add_key_options(create, *o);
     create->footer(
         "Default: every user table of the database (not pg_migrate's own tables or\n"
@@ -476,6 +482,9 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
     restore->add_option("--target-db", o->target_db, "Restore into this database instead of --db")
         ->type_name("CONNINFO|URL");
     restore->add_flag("--dry-run", o->dry_run, "Print the plan; change nothing");
+    restore->add_flag("--with-ddl", o->with_ddl,
+                      "Create the tables from the backup's definitions when the target has none "
+                      "of them (backups made with --with-ddl)");
     add_key_options(restore, *o);
     restore->footer(
         "The target must be at the backup's migration (else exit 3: run pgmig up --to\n"
