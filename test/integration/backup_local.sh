@@ -216,6 +216,10 @@ check_eq "--with-ddl into a database that has some of the tables is refused (exi
 check_eq "--with-ddl with a backup made without it is a usage error" 2 \
     "$(code "$pgmig" backup restore "$id" --from "$store" "${k[@]}" --target-db "dbname=$ddl_dst" --with-ddl --dry-run)"
 rm -rf "$work/store/$ddl_id"
+out=$(PATH=/nonexistent "$pgmig" --db "dbname=$ddl_src" backup create --to "file://$work/noddl" "${k[@]}" --with-ddl 2>&1) && rc=0 || rc=$?
+check_eq "without pg_dump, --with-ddl fails and says why" "1 yes" \
+    "$rc $(echo "$out" | grep -q "cannot run pg_dump (needed by --with-ddl)" && echo yes || { echo "$out" >&2; echo no; })"
+check_eq "and leaves no manifest" 0 "$(find "$work/noddl" -name manifest.json 2>/dev/null | wc -l)"
 
 # Schema versions: a backup of a database managed by pg_migrate restores only at the same migration.
 q $src "CREATE EXTENSION pg_migrate" >/dev/null

@@ -192,72 +192,63 @@ PgRestorePlan restore_postgres(const PgRestoreOptions &opts, const archive::Mani
                                    problems);
     if (opts.dry_run) return plan;
 
-    conn.exec("BEGIN");
-    try {
-        if (create_from_ddl) {
-            std::set<std::string> schemas;
-            for (const auto &t : source.tables) schemas.insert(t.schema);
-            for (const auto &schema : schemas) {
-                const std::string quoted =
-                    *conn.query("SELECT quote_ident($1)", {schema}).rows.at(0).at(0);
-                conn.exec("CREATE SCHEMA IF NOT EXISTS " + quoted);
-            }
-            std::string script;
-            read_object(store, manifest.backup_id + "/" + source.ddl->path, key, *source.ddl,
-                        [&script](const unsigned char *data, size_t size) {
-                            script.append(reinterpret_cast<const char *>(data), size);
-                        });
-            conn.exec(ddl_for_libpq(script));
-            // pg_dump's script empties search_path for its session: put ours back.
-            conn.exec("RESET search_path");
-            ordered = resolve();
-            for (const auto &t : ordered)
-                if (!t.problem.empty())
-                    throw archive::ArchiveError("table " + qualified(*t.table) +
-                                                " created from the backup's definitions " +
-                                                t.problem);
+    db::Transaction tx(conn);
+    if (create_from_ddl) {
+        std::set<std::string> schemas;
+        for (const auto &t : source.tables) schemas.insert(t.schema);
+        for (const auto &schema : schemas) {
+            const std::string quoted =
+                *conn.query("SELECT quote_ident($1)", {schema}).rows.at(0).at(0);
+            conn.exec("CREATE SCHEMA IF NOT EXISTS " + quoted);
         }
-        std::string all;
-        for (const auto &t : ordered) all += (all.empty() ? "" : ", ") + t.regclass;
-        conn.exec("TRUNCATE " + all);
-        uint64_t bytes = 0;
-        for (size_t i = 0; i < ordered.size(); ++i) {
-            const auto &t = ordered[i];
-            conn.copy_in_start("COPY " + t.regclass + " FROM STDIN (FORMAT binary)");
-            try {
-                read_object(store, manifest.backup_id + "/" + t.table->object.path, key,
-                            t.table->object, [&](const unsigned char *data, size_t size) {
-                                conn.copy_in_write(reinterpret_cast<const char *>(data), size);
-                                bytes += size;
-                                if (progress) progress(bytes);
-                            });
-            } catch (...) {
-                conn.copy_in_abort("pgmig: the backup object could not be read");
-                throw;
-            }
-            const uint64_t rows = conn.copy_in_finish();
-            if (rows != t.table->rows)
-                throw archive::ArchiveError("table " + qualified(*t.table) + ": loaded " +
-                                            std::to_string(rows) + " rows, the manifest says " +
-                                            std::to_string(t.table->rows));
-            plan.steps[i].restored_rows = rows;
-            for (const auto &s : t.table->sequences)
-                // The target's own sequence for the column: the recorded name depends on
-                // the source's search_path, the column does not.
-                conn.query(
-                    "SELECT setval(coalesce(pg_get_serial_sequence($1, $2)::regclass, "
-                    "to_regclass($3)), $4::bigint, $5::bool)",
-                    {t.regclass, s.column, s.name, std::to_string(s.last_value),
-                     s.is_called ? "true" : "false"});
-        }
-        conn.exec("COMMIT");
-    } catch (...) {
-        try {
-            conn.exec("ROLLBACK");
-        } catch (...) {
-        }
-        throw;
+        std::string script;
+        read_object(store, manifest.backup_id + "/" + source.ddl->path, key, *source.ddl,
+                    [&script](const unsigned char *data, size_t size) {
+                        script.append(reinterpret_cast<const char *>(data), size);
+                    });
+        conn.exec(ddl_for_libpq(script));
+        // pg_dump's script empties search_path for its session: put ours back.
+        conn.exec("RESET search_path");
+        ordered = resolve();
+        for (const auto &t : ordered)
+            if (!t.problem.empty())
+                throw archive::ArchiveError("table " + qualified(*t.table) +
+                                            " created from the backup's definitions " + t.problem);
     }
+    std::string all;
+    for (const auto &t : ordered) all += (all.empty() ? "" : ", ") + t.regclass;
+    conn.exec("TRUNCATE " + all);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < ordered.size(); ++i) {
+        const auto &t = ordered[i];
+        conn.copy_in_start("COPY " + t.regclass + " FROM STDIN (FORMAT binary)");
+        try {
+            read_object(store, manifest.backup_id + "/" + t.table->object.path, key,
+                        t.table->object, [&](const unsigned char *data, size_t size) {
+                            conn.copy_in_write(reinterpret_cast<const char *>(data), size);
+                            bytes += size;
+                            if (progress) progress(bytes);
+                        });
+        } catch (...) {
+            conn.copy_in_abort("pgmig: the backup object could not be read");
+            throw;
+        }
+        const uint64_t rows = conn.copy_in_finish();
+        if (rows != t.table->rows)
+            throw archive::ArchiveError("table " + qualified(*t.table) + ": loaded " +
+                                        std::to_string(rows) + " rows, the manifest says " +
+                                        std::to_string(t.table->rows));
+        plan.steps[i].restored_rows = rows;
+        for (const auto &s : t.table->sequences)
+            // The target's own sequence for the column: the recorded name depends on
+            // the source's search_path, the column does not.
+            conn.query(
+                "SELECT setval(coalesce(pg_get_serial_sequence($1, $2)::regclass, "
+                "to_regclass($3)), $4::bigint, $5::bool)",
+                {t.regclass, s.column, s.name, std::to_string(s.last_value),
+                 s.is_called ? "true" : "false"});
+    }
+    tx.commit();
     return plan;
 }
 

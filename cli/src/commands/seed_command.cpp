@@ -45,7 +45,7 @@ int run_seed(const SeedOptions &opts, const GlobalOptions &global) {
         }
         const auto t0 = std::chrono::steady_clock::now();
         try {
-            conn.exec("BEGIN");
+            db::Transaction tx(conn);  // a failing seed leaves nothing behind
             conn.exec(sql);
             const std::string ms = ui::elapsed_ms(t0);
             conn.query(
@@ -56,13 +56,9 @@ int run_seed(const SeedOptions &opts, const GlobalOptions &global) {
                 "applied_by = session_user, duration_ms = EXCLUDED.duration_ms, runs = "
                 "pg_migrate.seed.runs + 1",
                 {name, checksum, ms});
-            conn.exec("COMMIT");
+            tx.commit();
             rows.push_back({name, "applied", ms, why});
         } catch (const db::DbError &e) {
-            try {
-                conn.exec("ROLLBACK");
-            } catch (...) {
-            }
             rows.push_back({name, "failed", "", e.sqlstate() + ": " + e.what() + " (rolled back)"});
             failed = true;
             break;

@@ -170,4 +170,26 @@ void Connection::copy_in_abort(const std::string &why) {
     }
 }
 
+Transaction::Transaction(Connection &conn) : conn_(conn) {
+    conn_.exec("BEGIN");
+}
+
+Transaction::~Transaction() {
+    if (!open_) return;
+    try {
+        conn_.exec("ROLLBACK");
+    } catch (...) {  // the connection is gone: the server rolled back already
+    }
+}
+
+void Transaction::commit() {
+    open_ = false;
+    conn_.exec("COMMIT");
+}
+
+void Transaction::rollback() {
+    open_ = false;
+    conn_.exec("ROLLBACK");
+}
+
 }  // namespace pgmig::db

@@ -67,4 +67,21 @@ class Connection {
     pg_conn *conn_;
 };
 
+// BEGIN on construction; commit() ends it, and a transaction that is destroyed without
+// commit() (an exception left the scope) is rolled back, so no caller hand-writes the
+// ROLLBACK path.
+class Transaction {
+  public:
+    explicit Transaction(Connection &conn);
+    ~Transaction();
+    Transaction(const Transaction &) = delete;
+    Transaction &operator=(const Transaction &) = delete;
+    void commit();
+    void rollback();
+
+  private:
+    Connection &conn_;
+    bool open_ = true;
+};
+
 }  // namespace pgmig::db

@@ -17,29 +17,21 @@ void require_extension(db::Connection &conn) {
 
 RegistrationCounts register_files(db::Connection &conn, const MigrationFolder &folder) {
     RegistrationCounts counts;
-    conn.exec("BEGIN");
-    try {
-        for (const auto &m : folder.migrations) {
-            db::Value down = m.down.empty() ? db::Value() : db::Value(read_file(m.down));
-            db::Value verify = m.verify.empty() ? db::Value() : db::Value(read_file(m.verify));
-            auto r = conn.query("SELECT migrate_register($1, $2, $3, $4, $5)",
-                                {m.version, m.name, read_file(m.up), down, verify});
-            const std::string outcome = r.rows.at(0).at(0).value_or("");
-            if (outcome == "registered")
-                ++counts.registered;
-            else if (outcome == "updated")
-                ++counts.updated;
-            else
-                ++counts.unchanged;
-        }
-        conn.exec("COMMIT");
-    } catch (...) {
-        try {
-            conn.exec("ROLLBACK");
-        } catch (...) {
-        }
-        throw;
+    db::Transaction tx(conn);
+    for (const auto &m : folder.migrations) {
+        db::Value down = m.down.empty() ? db::Value() : db::Value(read_file(m.down));
+        db::Value verify = m.verify.empty() ? db::Value() : db::Value(read_file(m.verify));
+        auto r = conn.query("SELECT migrate_register($1, $2, $3, $4, $5)",
+                            {m.version, m.name, read_file(m.up), down, verify});
+        const std::string outcome = r.rows.at(0).at(0).value_or("");
+        if (outcome == "registered")
+            ++counts.registered;
+        else if (outcome == "updated")
+            ++counts.updated;
+        else
+            ++counts.unchanged;
     }
+    tx.commit();
     return counts;
 }
 
