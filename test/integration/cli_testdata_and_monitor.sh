@@ -124,7 +124,7 @@ check_eq "cleanup removes both batches exactly" "0|0" \
     "$(code "$pgmig" testdata cleanup --all >/dev/null; q "SELECT (SELECT count(*) FROM odd_child) || '|' || (SELECT count(*) FROM \"odd parent\")")"
 
 # A CHECK no generated value can meet: the run stops, names the constraint, inserts nothing.
-q "CREATE TABLE picky (id int PRIMARY KEY, n int CHECK (n = 12345678))" >/dev/null
+q "CREATE TABLE picky (id int PRIMARY KEY, n int NOT NULL CHECK (n = 12345678))" >/dev/null
 out=$("$pgmig" testdata generate --table picky --rows 10 2>&1) && rc=0 || rc=$?
 check_eq "an unsatisfiable CHECK fails the run, naming the constraint" "1 yes" \
     "$rc $(echo "$out" | grep -q "picky_n_check) or unique keys reject every generated row; nothing was inserted" && echo yes || { echo "$out" >&2; echo no; })"
