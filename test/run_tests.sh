@@ -90,7 +90,7 @@ if [ "$suite_failed" -gt 0 ]; then
 fi
 
 echo "== integration"
-for t in test/integration/*.sh; do
+for t in test/integration/*.sh test/adversarial/*.sh; do
     name=$(basename "$t" .sh)
     if bash "$t" >"$work/$name.log" 2>&1; then
         echo "test $name ... ok"

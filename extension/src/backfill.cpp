@@ -1,6 +1,7 @@
 // Guards of the migrate_backfill() procedure that need PostgreSQL's internals.
 #include "pg/arguments.hpp"
 #include "pg/error.hpp"
+#include "snapshot_context.hpp"
 
 namespace pgm {
 
@@ -68,6 +69,7 @@ Datum backfill_clauses_check_impl(FunctionCallInfo fcinfo) {
 // migrate_backfill() commits after every batch, which PostgreSQL allows only when CALL runs
 // outside an explicit transaction block; say so before any work instead of failing later.
 Datum backfill_require_no_transaction_block_impl(FunctionCallInfo fcinfo) {
+    refuse_inside_migration("migrate_backfill()");
     if (IsTransactionBlock())
         throw pg::UserError(
             "25001", "migrate_backfill() cannot run inside a transaction block",

@@ -146,6 +146,12 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
     bool timer_fired = false;
     std::optional<ScriptFailure> verify_failure;
 
+    // A user's script may not call the executor, rollback, restore or backfill; the snapshot
+    // restores of a rollback without a down script are our own script.
+    std::optional<UserScriptRunning> user_script;
+    if (std::string(main_phase) != "restore") user_script.emplace();
+    const pg::Identity identity = pg::current_identity();
+
     pg::Subtransaction sub;
     try {
         pg::ScopedLockTimeout lock_timeout(limits.lock_timeout_ms);
@@ -168,6 +174,7 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
                     throw;
                 }
                 timer.disarm();
+                pg::require_identity(identity, "migration");
                 if (pass == 1 && outcome.returned_false) {
                     const pg::ParsedStatement &s = script->statements[index];
                     ScriptFailure f;
@@ -221,11 +228,14 @@ std::mt19937_64 &jitter_source() {
 std::optional<ScriptFailure> take_declared_snapshots(const Migration &m, std::string &ids) {
     if (m.snapshot_tables.empty()) return std::nullopt;
     const std::string create = "SELECT " + extension_function("snapshot_create") +
-                               "(pg_catalog.to_regclass($1), 'before migration ' || $2)";
+                               "($1::pg_catalog.oid::pg_catalog.regclass, 'before migration ' || $2)";
     RunningMigration running(m.version);
     for (const auto &table : m.snapshot_tables) {
-        auto exists = pg::query("SELECT pg_catalog.to_regclass($1) IS NOT NULL", {table});
-        if (exists.rows.at(0).at(0).value_or("f") != "t") {
+        // The name resolves as in the migration itself: with the caller's search_path.
+        auto resolved = pg::query_in_caller_path(
+            "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid", {table});
+        const pg::Value oid = resolved.rows.at(0).at(0);
+        if (!oid) {
             ScriptFailure f;
             f.sqlstate = "42P01";
             f.phase = "snapshot";
@@ -236,7 +246,7 @@ std::optional<ScriptFailure> take_declared_snapshots(const Migration &m, std::st
         }
         pg::Subtransaction sub;
         try {
-            auto r = pg::query(create.c_str(), {table, m.version});
+            auto r = pg::query(create.c_str(), {*oid, m.version});
             sub.commit();
             ids += (ids.empty() ? "" : ",") + r.rows.at(0).at(0).value();
         } catch (const pg::PgError &e) {
@@ -363,15 +373,13 @@ void require_registered_target(const std::string &target, bool allow_zero) {
 
 // With pg_migrate.require_preflight on, a critical pre-flight failure refuses the run.
 void require_preflight_pass(const std::optional<std::string> &target) {
-    auto r = pg::query(
-        "SELECT pg_catalog.format('SELECT pg_catalog.string_agg(check_name || '': '' || detail, "
-        "''; '') "
-        "FROM %I.migrate_preflight($1) WHERE critical AND status = ''fail'' "
-        "AND check_name <> ''safety_score''', n.nspname) "
-        "  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
-        " WHERE e.extname = 'pg_migrate'");
-    const std::string sql = r.rows.at(0).at(0).value();
-    auto failed = pg::query(sql.c_str(), {target});
+    // Pre-flight resolves the pending migrations' table names as they will: with the
+    // caller's search_path (our own query runs with the pinned one).
+    auto failed = pg::query(
+        "SELECT pg_catalog.string_agg(check_name || ': ' || detail, '; ') "
+        "  FROM pg_migrate.preflight_report($1, $2) "
+        " WHERE critical AND status = 'fail' AND check_name <> 'safety_score'",
+        {target, pg::caller_search_path()});
     if (failed.rows.at(0).at(0))
         throw pg::UserError("55000", "pre-flight checks failed; nothing was applied",
                             *failed.rows.at(0).at(0),
@@ -403,6 +411,7 @@ void record_schema_fingerprint(long run_id) {
 }
 
 Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
+    refuse_inside_migration("migrate_execute()");
     const auto target = pg::text_arg(fcinfo, 0);
     const bool dry_run = pg::bool_arg(fcinfo, 1).value_or(false);
     const bool atomic = pg::bool_arg(fcinfo, 2).value_or(false);
@@ -531,6 +540,7 @@ Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
 }
 
 Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
+    refuse_inside_migration("migrate_rollback()");
     const auto target = pg::text_arg(fcinfo, 0);
     const bool dry_run = pg::bool_arg(fcinfo, 1).value_or(false);
     if (!dry_run) require_read_committed("migrate_rollback()");

@@ -209,6 +209,7 @@ std::string column_differences(const std::string &snapshotted, Oid rel) {
 }
 
 Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
+    refuse_inside_migration("snapshot_restore()");
     const long id = id_arg(fcinfo);
     pg::spi_connect();
     const Snapshot s = load_snapshot(id, true);

@@ -1,5 +1,7 @@
 #include "snapshot_context.hpp"
 
+#include "pg/error.hpp"
+
 namespace pgm {
 
 namespace {
@@ -7,6 +9,7 @@ std::string &running() {
     static std::string version;
     return version;
 }
+int user_scripts_running = 0;
 }  // namespace
 
 const std::string &current_migration_version() {
@@ -19,6 +22,23 @@ RunningMigration::RunningMigration(const std::string &version) {
 
 RunningMigration::~RunningMigration() {
     running().clear();
+}
+
+UserScriptRunning::UserScriptRunning() {
+    ++user_scripts_running;
+}
+
+UserScriptRunning::~UserScriptRunning() {
+    --user_scripts_running;
+}
+
+void refuse_inside_migration(const char *function) {
+    if (user_scripts_running == 0) return;
+    throw pg::UserError(
+        "0A000", std::string(function) + " cannot be called from inside a running migration",
+        "Migration " + running() + " is running; a migration that applied, reverted or restored "
+        "from within itself would run out of order and be logged twice.",
+        "Remove the call from the migration's script.");
 }
 
 }  // namespace pgm

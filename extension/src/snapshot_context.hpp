@@ -17,4 +17,17 @@ class RunningMigration {
     RunningMigration &operator=(const RunningMigration &) = delete;
 };
 
+// Marks that a user's script (up, verify or down) is running in this backend, so that the
+// executor, rollback, snapshot restore and backfill refuse to be called from inside it.
+class UserScriptRunning {
+  public:
+    UserScriptRunning();
+    ~UserScriptRunning();
+    UserScriptRunning(const UserScriptRunning &) = delete;
+    UserScriptRunning &operator=(const UserScriptRunning &) = delete;
+};
+
+// Throws a UserError when called from inside a running migration's script.
+void refuse_inside_migration(const char *function);
+
 }  // namespace pgm

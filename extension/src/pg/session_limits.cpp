@@ -8,19 +8,34 @@ ScopedLockTimeout::ScopedLockTimeout(int lock_timeout_ms) {
     char value[32];
     snprintf(value, sizeof value, "%dms", lock_timeout_ms < 0 ? 0 : lock_timeout_ms);
     int level = -1;
-    guarded([&level, &value] {
+    char *saved_path = nullptr;
+    guarded([&level, &value, &saved_path] {
         level = NewGUCNestLevel();
         (void)set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
                                 true, 0, false);
+        saved_path = pstrdup(GetConfigOption("search_path", false, false));
+        (void)set_config_option("search_path", saved_path, PGC_USERSET, PGC_S_SESSION,
+                                GUC_ACTION_SAVE, true, 0, false);
     });
     nest_level_ = level;
+    search_path_ = saved_path;
 }
 
 void ScopedLockTimeout::restore() {
     if (nest_level_ < 0) return;
     int level = nest_level_;
     nest_level_ = -1;
-    guarded([level] { AtEOXact_GUC(true, level); });
+    const char *saved_path = search_path_;
+    guarded([level, saved_path] {
+        // A plain SET in the script turned the saved entry into a SET, which would outlive
+        // the nest level (PostgreSQL's rule for SET inside a function with a SET clause):
+        // put the caller's value back explicitly.
+        if (saved_path != nullptr &&
+            strcmp(GetConfigOption("search_path", false, false), saved_path) != 0)
+            (void)set_config_option("search_path", saved_path, PGC_USERSET, PGC_S_SESSION,
+                                    GUC_ACTION_SET, true, 0, false);
+        AtEOXact_GUC(true, level);
+    });
 }
 
 StatementTimer::StatementTimer(int timeout_ms) {
@@ -67,6 +82,38 @@ bool StatementTimer::fired() const {
     bool passed = false;
     guarded([&passed, finish] { passed = GetCurrentTimestamp() >= finish; });
     return passed;
+}
+
+Identity current_identity() {
+    Identity id;
+    Identity *out = &id;
+    guarded([out] {
+        GetUserIdAndSecContext(&out->user, &out->security_context);
+        out->session_user = GetSessionUserId();
+    });
+    return id;
+}
+
+void require_identity(const Identity &expected, const char *statement_kind) {
+    const Identity *want = &expected;
+    guarded([want, statement_kind] {
+        Oid user = InvalidOid;
+        int context = 0;
+        GetUserIdAndSecContext(&user, &context);
+        if (user == want->user && GetSessionUserId() == want->session_user &&
+            context == want->security_context)
+            return;
+        const char *was = GetUserNameFromId(want->user, true);
+        const char *now = GetUserNameFromId(user, true);
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("a %s may not change the role it runs as", statement_kind),
+                 errdetail("The statement changed the current user from \"%s\" to \"%s\" "
+                           "(SET ROLE, SET SESSION AUTHORIZATION, RESET ALL or set_config).",
+                           was ? was : "?", now ? now : "?"),
+                 errhint("Run the migration as the role it needs, or grant that role's "
+                         "privileges to the deploying role.")));
+    });
 }
 
 void sleep_ms(int ms) {

@@ -10,7 +10,10 @@
 
 namespace pgm::pg {
 
-// Sets lock_timeout until restore() (or until the enclosing subtransaction ends).
+// Sets lock_timeout until restore() (or until the enclosing subtransaction ends). The same
+// GUC nest level saves the caller's search_path, so that a script's SET search_path (or
+// RESET ALL) ends with the script instead of leaking into pg_migrate's bookkeeping and the
+// rest of the session.
 class ScopedLockTimeout {
   public:
     explicit ScopedLockTimeout(int lock_timeout_ms);
@@ -18,6 +21,7 @@ class ScopedLockTimeout {
 
   private:
     int nest_level_ = -1;
+    char *search_path_ = nullptr;  // the caller's, palloc'd
 };
 
 // Arms the statement timeout for one statement; disarm() puts the caller's timer back.
@@ -35,6 +39,20 @@ class StatementTimer {
     TimestampTz outer_finish_ = 0;
     TimestampTz finish_ = 0;
 };
+
+// Who the statements of a script run as: the user, the session user and the security
+// context at the start of the script.
+struct Identity {
+    Oid user = InvalidOid;
+    Oid session_user = InvalidOid;
+    int security_context = 0;
+};
+Identity current_identity();
+
+// Raises a PostgreSQL error (42501) when a statement changed who the script runs as
+// (SET ROLE, SET SESSION AUTHORIZATION, RESET ALL, set_config('role', ...)): pg_migrate
+// writes its log and runs the next statement as the caller, never as another role.
+void require_identity(const Identity &expected, const char *statement_kind);
 
 // Sleeps, waking up for interrupts (a cancel during a retry back-off raises an error).
 void sleep_ms(int ms);

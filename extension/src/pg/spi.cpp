@@ -16,6 +16,20 @@ void spi_finish() {
 
 namespace {
 
+// pg_migrate's own queries are parsed, planned, run and turned into text with this
+// search_path, whatever the caller's is: an overload planted in a schema on the caller's path
+// can never be picked for one of our function or operator calls (docs/security.md).
+constexpr const char *kPinnedSearchPath = "pg_catalog, pg_temp";
+
+// Pushes a GUC nest level with the pinned search_path; pop_search_path() restores the
+// caller's. Both are C only: they run inside guarded() sections.
+int push_pinned_search_path() {
+    int level = NewGUCNestLevel();
+    (void)set_config_option("search_path", kPinnedSearchPath, PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
+    return level;
+}
+
 struct CArgs {
     Oid *types;
     Datum *values;
@@ -45,7 +59,7 @@ CArgs make_args(const std::vector<Value> &args) {
 }
 
 // Copies SPI_tuptable out as text. The PostgreSQL part collects C strings first.
-QueryResult collect(int rc, const char *sql) {
+QueryResult collect(int rc, const char *sql, bool pinned) {
     if (rc < 0)
         throw UserError("XX000", std::string("pg_migrate internal query failed (") +
                                      SPI_result_code_string(rc) + "): " + sql);
@@ -56,11 +70,14 @@ QueryResult collect(int rc, const char *sql) {
     const int natts = table->tupdesc->natts;
     const uint64 nrows = SPI_processed;
     char **cells = nullptr;
-    guarded([&cells, table, natts, nrows] {
+    guarded([&cells, table, natts, nrows, pinned] {
+        // Output functions (regclass, regproc) depend on the search_path too.
+        int level = pinned ? push_pinned_search_path() : -1;
         cells = static_cast<char **>(palloc(sizeof(char *) * natts * nrows));
         for (uint64 r = 0; r < nrows; ++r)
             for (int c = 0; c < natts; ++c)
                 cells[r * natts + c] = SPI_getvalue(table->vals[r], table->tupdesc, c + 1);
+        if (level >= 0) AtEOXact_GUC(true, level);
     });
     result.rows.reserve(nrows);
     for (uint64 r = 0; r < nrows; ++r) {
@@ -81,15 +98,44 @@ QueryResult collect(int rc, const char *sql) {
 
 }  // namespace
 
-QueryResult query(const char *sql, const std::vector<Value> &args) {
+namespace {
+
+QueryResult run_query(const char *sql, const std::vector<Value> &args, bool pinned) {
     CArgs c = make_args(args);
     const int n = static_cast<int>(args.size());
     int rc = 0;
-    guarded([&rc, &c, sql, n] {
-        rc = n == 0 ? SPI_execute(sql, false, 0)
-                    : SPI_execute_with_args(sql, n, c.types, c.values, c.nulls, false, 0);
+    guarded([&rc, &c, sql, n, pinned] {
+        int level = pinned ? push_pinned_search_path() : -1;
+        PG_TRY();
+        {
+            rc = n == 0 ? SPI_execute(sql, false, 0)
+                        : SPI_execute_with_args(sql, n, c.types, c.values, c.nulls, false, 0);
+        }
+        PG_CATCH();
+        {
+            if (level >= 0) AtEOXact_GUC(false, level);
+            PG_RE_THROW();
+        }
+        PG_END_TRY();
+        if (level >= 0) AtEOXact_GUC(true, level);
     });
-    return collect(rc, sql);
+    return collect(rc, sql, pinned);
+}
+
+}  // namespace
+
+QueryResult query(const char *sql, const std::vector<Value> &args) {
+    return run_query(sql, args, true);
+}
+
+QueryResult query_in_caller_path(const char *sql, const std::vector<Value> &args) {
+    return run_query(sql, args, false);
+}
+
+std::string caller_search_path() {
+    const char *path = nullptr;
+    guarded([&path] { path = pstrdup(GetConfigOption("search_path", false, false)); });
+    return path ? path : "";
 }
 
 PreparedQuery::PreparedQuery(const char *sql, int nargs) : nargs_(nargs) {
@@ -97,10 +143,12 @@ PreparedQuery::PreparedQuery(const char *sql, int nargs) : nargs_(nargs) {
     guarded([&plan, sql, nargs] {
         Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs > 0 ? nargs : 1)));
         for (int i = 0; i < nargs; ++i) types[i] = TEXTOID;
+        int level = push_pinned_search_path();
         plan = SPI_prepare(sql, nargs, types);
         if (plan == nullptr)
             elog(ERROR, "pg_migrate: could not prepare internal query: %s",
                  SPI_result_code_string(SPI_result));
+        AtEOXact_GUC(true, level);
     });
     plan_ = plan;
 }
@@ -111,8 +159,20 @@ QueryResult PreparedQuery::run(const std::vector<Value> &args) const {
     CArgs c = make_args(args);
     int rc = 0;
     SPIPlanPtr plan = plan_;
-    guarded([&rc, &c, plan] { rc = SPI_execute_plan(plan, c.values, c.nulls, false, 0); });
-    return collect(rc, "prepared internal query");
+    guarded([&rc, &c, plan] {
+        // A cached plan is re-planned under the current search_path when it differs.
+        int level = push_pinned_search_path();
+        PG_TRY();
+        { rc = SPI_execute_plan(plan, c.values, c.nulls, false, 0); }
+        PG_CATCH();
+        {
+            AtEOXact_GUC(false, level);
+            PG_RE_THROW();
+        }
+        PG_END_TRY();
+        AtEOXact_GUC(true, level);
+    });
+    return collect(rc, "prepared internal query", true);
 }
 
 StatementOutcome run_user_statement(const std::string &sql) {

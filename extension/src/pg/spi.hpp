@@ -22,8 +22,17 @@ struct QueryResult {
 void spi_connect();
 void spi_finish();
 
-// Runs one of our own queries; every parameter is passed as text ($1::type in the SQL).
+// Runs one of our own queries; every parameter is passed as text ($1::type in the SQL). The
+// query runs with search_path pinned to pg_catalog, pg_temp (name pg_migrate's objects and
+// users' tables schema-qualified, or by OID).
 QueryResult query(const char *sql, const std::vector<Value> &args = {});
+
+// Runs a query with the caller's search_path, to resolve names a user wrote (a table named
+// in a migration). Every function, operator and type in the SQL must be schema-qualified.
+QueryResult query_in_caller_path(const char *sql, const std::vector<Value> &args = {});
+
+// The search_path in effect outside pg_migrate's own queries (the caller's).
+std::string caller_search_path();
 
 // A query prepared once and run many times (log inserts in a long migration run).
 class PreparedQuery {

@@ -7,6 +7,8 @@
 
 extern "C" {
 #include "commands/tablecmds.h"
+#include "common/keywords.h"
+#include "parser/scanner.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_type.h"
@@ -76,19 +78,22 @@ std::string lock_phrase(const std::string &mode) {
 // ---- catalog lookups (through SPI, so errors are guarded) --------------------------------
 
 Oid relation_oid(const std::string &qualified) {
-    auto r = query("SELECT pg_catalog.to_regclass($1)::oid", {qualified});
+    // A name from the user's script resolves with the user's search_path.
+    auto r = query_in_caller_path("SELECT pg_catalog.to_regclass($1)::pg_catalog.oid", {qualified});
     const Value &v = r.rows.at(0).at(0);
     return v ? static_cast<Oid>(std::stoul(*v)) : InvalidOid;
 }
 
 // The table of an index, as "schema.table", or "" when there is no such index.
 std::string index_table(const std::string &index) {
+    auto idx = query_in_caller_path("SELECT pg_catalog.to_regclass($1)::pg_catalog.oid", {index});
+    if (!idx.rows.at(0).at(0)) return "";
     auto r = query(
         "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_index i "
         "  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
         "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        " WHERE i.indexrelid = pg_catalog.to_regclass($1)",
-        {index});
+        " WHERE i.indexrelid = $1::oid",
+        {*idx.rows[0][0]});
     return r.rows.empty() ? "" : r.rows[0][0].value_or("");
 }
 
@@ -121,7 +126,7 @@ std::string type_name_text(const TypeName *type_name) {
 
 // Whether a type of that name exists now (it may be created earlier in the same script).
 bool type_exists(const std::string &name) {
-    return query("SELECT pg_catalog.to_regtype($1) IS NOT NULL", {name})
+    return query_in_caller_path("SELECT pg_catalog.to_regtype($1) IS NOT NULL", {name})
                .rows.at(0)
                .at(0)
                .value_or("f") == "t";
@@ -193,33 +198,49 @@ std::vector<std::string> function_names(Node *expr) {
     return std::vector<std::string>(names.names, names.names + names.count);
 }
 
-// The SQL text of a CHECK constraint's condition: the balanced parentheses after CHECK,
-// starting the search at the constraint's location in the script.
-std::string check_expression_text(const std::string &script, int location) {
-    if (location < 0) return "";
-    std::string lower = script;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    size_t at = lower.find("check", static_cast<size_t>(location));
-    if (at == std::string::npos) return "";
-    size_t open = script.find('(', at);
-    if (open == std::string::npos) return "";
-    int depth = 0;
-    char quote = 0;
-    for (size_t i = open; i < script.size(); ++i) {
-        char c = script[i];
-        if (quote) {
-            if (c == quote) quote = 0;
-            continue;
+// The SQL text of a CHECK constraint's condition, found with PostgreSQL's own lexer (which
+// knows comments, dollar quotes and E'' escapes, under this session's settings): the tokens
+// between the parenthesis after the constraint's CHECK keyword and the one that closes it.
+// The parse tree bounds it: the expression's own location must lie inside. "" when the text
+// cannot be found that way (then no expectation is derived; nothing is guessed from text).
+std::string check_expression_text(const std::string &script, const Constraint *c) {
+    if (c->location < 0 || c->raw_expr == nullptr) return "";
+    const char *text = script.c_str();
+    const int constraint_at = c->location;
+    int expr_at = -1;
+    int open_at = -1, close_at = -1;
+    guarded([&] {
+        expr_at = exprLocation(c->raw_expr);
+        const int check_token =
+            ScanKeywordTokens[ScanKeywordLookup("check", &ScanKeywords)];
+        core_yy_extra_type extra;
+        core_yyscan_t scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+        int phase = 0;  // 0: looking for CHECK, 1: its '(' next, 2: inside, until depth 0
+        int depth = 0;
+        for (;;) {
+            core_YYSTYPE value;
+            YYLTYPE at = 0;
+            const int token = core_yylex(&value, &at, scanner);
+            if (token == 0) break;
+            if (phase == 0) {
+                if (at >= constraint_at && token == check_token) phase = 1;
+            } else if (phase == 1) {
+                if (token != '(') break;
+                open_at = at;
+                depth = 1;
+                phase = 2;
+            } else if (token == '(') {
+                ++depth;
+            } else if (token == ')' && --depth == 0) {
+                close_at = at;
+                break;
+            }
         }
-        if (c == '\'' || c == '"')
-            quote = c;
-        else if (c == '(')
-            ++depth;
-        else if (c == ')' && --depth == 0)
-            return script.substr(open + 1, i - open - 1);
-    }
-    return "";
+        scanner_finish(scanner);
+    });
+    if (open_at < 0 || close_at <= open_at || expr_at <= open_at || expr_at >= close_at)
+        return "";
+    return script.substr(open_at + 1, close_at - open_at - 1);
 }
 
 bool is_serial_type(const TypeName *t) {
@@ -516,10 +537,12 @@ void Analyzer::alter_table(AlterTableStmt *a) {
                 if (state_.enums.count(type)) {
                     labels = state_.enums[type];
                 } else if (type_exists(type)) {
+                    auto t = query_in_caller_path(
+                        "SELECT pg_catalog.to_regtype($1)::pg_catalog.oid", {type});
                     auto r = query(
                         "SELECT e.enumlabel FROM pg_catalog.pg_enum e "
-                        " WHERE e.enumtypid = pg_catalog.to_regtype($1) ORDER BY e.enumsortorder",
-                        {type});
+                        " WHERE e.enumtypid = $1::oid ORDER BY e.enumsortorder",
+                        {t.rows.at(0).at(0)});
                     for (const auto &row : r.rows) labels.push_back(row.at(0).value_or(""));
                 }
                 if (!labels.empty())
@@ -631,7 +654,7 @@ void Analyzer::add_constraint(const std::string &table, Constraint *c) {
             if (c->contype == CONSTR_FOREIGN && c->pktable != nullptr)
                 lock(rangevar_name(c->pktable), ShareRowExclusiveLock);
             if (c->contype == CONSTR_CHECK) {
-                const std::string expr = check_expression_text(script_, c->location);
+                const std::string expr = check_expression_text(script_, c);
                 if (exists && !c->skip_validation && !expr.empty())
                     out_.expectations.push_back({"check", table, {}, expr, "CHECK " + name});
                 // ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID, to be validated later.

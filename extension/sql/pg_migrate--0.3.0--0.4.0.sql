@@ -1,0 +1,549 @@
+-- pg_migrate 0.3.0 -> 0.4.0: closes the privilege-escalation and data-loss paths of issue 9.
+\echo Use "ALTER EXTENSION pg_migrate UPDATE TO '0.4.0'" to load this file. \quit
+
+-- A hostile search_path ----------------------------------------------------------------------
+-- Every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp. Where a function must
+-- resolve names the caller wrote (tables named in pending migrations, user check SQL), a thin
+-- SQL wrapper without a SET clause passes the caller's search_path in, and the pinned worker
+-- switches to it only for the statement that resolves or runs the user's text, whose own parts
+-- are schema-qualified (docs/security.md).
+
+ALTER FUNCTION migrate_status() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION snapshot_list() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION snapshot_drop(bigint) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION snapshot_prune(integer, interval, regclass) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION validation_check_add(text, text, text, text, text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION validation_check_drop(text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION migrate_locks_conflict(text, text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION migrate_backfill_progress() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION migrate_external_begin(text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION migrate_external_statement(text, bigint, integer, boolean, text, text)
+    SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION migrate_external_finish(text, bigint, boolean, numeric, text, text, text, integer, text)
+    SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION migrate_schema_fingerprint() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION pg_migrate.record_schema_fingerprint(bigint) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION migrate_drift() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION migrate_baseline(text, text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION migrate_activity() SET search_path = pg_catalog, pg_temp;
+
+-- Resolves a table name the user wrote with the user's search_path (the SET clause restores
+-- the pinned one when the function returns).
+CREATE FUNCTION pg_migrate.regclass_in_path(relation_name text, caller_path text)
+RETURNS regclass
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF relation_name IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pg_catalog.set_config('search_path', coalesce(caller_path, ''), true);
+    RETURN pg_catalog.to_regclass(relation_name);
+END
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.regclass_in_path(text, text) FROM PUBLIC;
+
+-- A table's name as the caller writes it (schema-qualified only when not on the caller's
+-- path): validation check names stay what they were before search_path was pinned.
+CREATE FUNCTION pg_migrate.relation_name_in_path(rel oid, caller_path text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', coalesce(caller_path, ''), true);
+    RETURN rel::pg_catalog.regclass::pg_catalog.text;
+END
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.relation_name_in_path(oid, text) FROM PUBLIC;
+
+-- The analyses of a script as its migration would see it: with the caller's search_path.
+CREATE FUNCTION pg_migrate.statement_locks_in_path(script text, caller_path text)
+RETURNS TABLE (statement_number integer, command text, table_name text, lock_mode text, relid oid)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', coalesce(caller_path, ''), true);
+    RETURN QUERY SELECT l.statement_number, l.command, l.table_name, l.lock_mode,
+                        pg_catalog.to_regclass(l.table_name)::pg_catalog.oid
+                   FROM @extschema@.migrate_statement_locks(script) l;
+END
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.statement_locks_in_path(text, text) FROM PUBLIC;
+
+CREATE FUNCTION pg_migrate.lint_in_path(script text, caller_path text)
+RETURNS TABLE (statement_number integer, statement text, rule text, severity text,
+               message text, alternative text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', coalesce(caller_path, ''), true);
+    RETURN QUERY SELECT f.statement_number, f.statement, f.rule, f.severity, f.message, f.alternative
+                   FROM @extschema@.migrate_lint(script) f;
+END
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.lint_in_path(text, text) FROM PUBLIC;
+
+CREATE FUNCTION pg_migrate.data_expectations_in_path(script text, caller_path text)
+RETURNS TABLE (statement_number integer, kind text, table_name text, columns text[],
+               expression text, constraint_desc text, relid oid)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', coalesce(caller_path, ''), true);
+    RETURN QUERY SELECT e.statement_number, e.kind, e.table_name, e.columns, e.expression,
+                        e.constraint_desc, pg_catalog.to_regclass(e.table_name)::pg_catalog.oid
+                   FROM @extschema@.migrate_data_expectations(script) e;
+END
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.data_expectations_in_path(text, text) FROM PUBLIC;
+
+-- Validation -------------------------------------------------------------------------------
+-- Every generated check is safe under any search_path (schema-qualified functions, operators
+-- and types; a foreign key's own equality operators), because checks run with the caller's
+-- search_path: a pending migration's CHECK expression must mean what it will mean when the
+-- migration runs.
+CREATE FUNCTION pg_migrate.validation_checks(only_category text, caller_path text)
+RETURNS TABLE (check_name text, category text, severity text, check_sql text, description text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH user_tables AS (
+    SELECT c.oid, c.relname, n.nspname
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p')
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_migrate', 'pg_migrate_snapshots')
+       AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'
+), fks AS (
+    SELECT con.conname, con.conrelid, con.confrelid, con.convalidated,
+           string_agg(format('c.%I', a.attname), ', ' ORDER BY k.ord) AS cols,
+           string_agg(format('c.%I IS NOT NULL', a.attname), ' AND ' ORDER BY k.ord) AS not_null,
+           string_agg(format('p.%I OPERATOR(%I.%s) c.%I', pa.attname, opn.nspname, op.oprname, a.attname),
+                      ' AND ' ORDER BY k.ord) AS join_on
+      FROM pg_constraint con
+      JOIN user_tables t ON t.oid = con.conrelid
+     CROSS JOIN LATERAL unnest(con.conkey, con.confkey, con.conpfeqop) WITH ORDINALITY AS k(ck, pk, eqop, ord)
+      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.ck
+      JOIN pg_attribute pa ON pa.attrelid = con.confrelid AND pa.attnum = k.pk
+      JOIN pg_operator op ON op.oid = k.eqop
+      JOIN pg_namespace opn ON opn.oid = op.oprnamespace
+     WHERE con.contype = 'f' AND con.conparentid = 0
+     GROUP BY con.oid, con.conname, con.conrelid, con.confrelid, con.convalidated
+), pending AS (
+    SELECT m.version, e.kind, e.relid::regclass AS rel, e.columns, e.expression, e.constraint_desc
+      FROM pg_migrate.migration m
+     CROSS JOIN LATERAL pg_migrate.data_expectations_in_path(m.up_sql, caller_path) e
+     WHERE m.state <> 'applied' AND e.relid IS NOT NULL
+), builtin AS (
+    SELECT format('orphaned_rows.%s.%s', pg_migrate.relation_name_in_path(f.conrelid, caller_path), f.conname),
+           'relationships', 'error',
+           format('SELECT %s FROM %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)',
+                  f.cols, f.conrelid::regclass, f.not_null, f.confrelid::regclass, f.join_on),
+           format('rows of %s whose %s has no match in %s%s', f.conrelid::regclass, f.conname,
+                  f.confrelid::regclass, CASE WHEN f.convalidated THEN '' ELSE ' (constraint is NOT VALID)' END)
+      FROM fks f
+    UNION ALL
+    SELECT 'invalid_indexes', 'performance', 'warning',
+           $q$SELECT indexrelid::pg_catalog.regclass AS index, indrelid::pg_catalog.regclass AS "table" FROM pg_catalog.pg_index WHERE NOT indisvalid$q$,
+           'indexes left invalid, e.g. by a failed CREATE INDEX CONCURRENTLY'
+    UNION ALL
+    SELECT 'tables_without_primary_key', 'schema', 'warning',
+           $q$SELECT c.oid::pg_catalog.regclass AS "table" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+               WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::pg_catalog."char"[]) AND NOT c.relispartition
+                 AND n.nspname OPERATOR(pg_catalog.<>) ALL ('{pg_catalog,information_schema,pg_migrate,pg_migrate_snapshots}'::pg_catalog.name[])
+                 AND n.nspname OPERATOR(pg_catalog.!~) '^pg_toast'::pg_catalog.text AND n.nspname OPERATOR(pg_catalog.!~) '^pg_temp'::pg_catalog.text
+                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) c.oid AND k.contype OPERATOR(pg_catalog.=) 'p'::pg_catalog."char")$q$,
+           'tables without a primary key (logical replication, batched backfills and many tools need one)'
+    UNION ALL
+    SELECT format('pending_%s.%s.%s.%s', p.kind, p.version, pg_migrate.relation_name_in_path(p.rel, caller_path),
+                  coalesce(nullif(array_to_string(p.columns, '_'), ''),
+                           nullif(regexp_replace(p.constraint_desc, '^CHECK ?', ''), ''), 'check')),
+           'integrity', 'error',
+           CASE p.kind
+             WHEN 'unique' THEN format('SELECT %s, pg_catalog.count(*) AS copies FROM %s WHERE %s GROUP BY %s HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1',
+                                       cols.list, p.rel, cols.none_null, cols.list)
+             WHEN 'not_null' THEN format('SELECT %s FROM %s WHERE %s', pk.list, p.rel, cols.any_null)
+             WHEN 'enum' THEN format('SELECT %s FROM %s WHERE %I IS NOT NULL AND %I::pg_catalog.text OPERATOR(pg_catalog.<>) ALL (ARRAY[%s]::pg_catalog.text[])',
+                                     pk.list, p.rel, p.columns[1], p.columns[1], p.expression)
+             ELSE format(E'SELECT %s FROM %s WHERE NOT (%s\n)', pk.list, p.rel, p.expression)
+           END,
+           format('migration %s adds %s on %s: existing rows that would make it fail',
+                  p.version, p.constraint_desc, p.rel)
+      FROM pending p
+     CROSS JOIN LATERAL (SELECT string_agg(format('%I', c), ', ') AS list,
+                                string_agg(format('%I IS NULL', c), ' OR ') AS any_null,
+                                string_agg(format('%I IS NOT NULL', c), ' AND ') AS none_null
+                           FROM unnest(p.columns) AS c) cols
+     -- Offending rows are identified by their primary key, or by ctid without one.
+     CROSS JOIN LATERAL (SELECT coalesce(string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum), 'ctid') AS list
+                           FROM pg_index i
+                           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                          WHERE i.indrelid = p.rel AND i.indisprimary) pk
+     WHERE p.kind <> 'check' OR p.expression IS NOT NULL
+)
+SELECT b.* FROM builtin b(check_name, category, severity, check_sql, description)
+ WHERE only_category IS NULL OR b.category = only_category
+UNION ALL
+SELECT v.name, v.category, v.severity, v.check_sql, v.description
+  FROM pg_migrate.validation_check v
+ WHERE v.enabled AND (only_category IS NULL OR v.category = only_category)
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.validation_checks(text, text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION migrate_validation_checks(category text DEFAULT NULL)
+RETURNS TABLE (check_name text, category text, severity text, check_sql text, description text)
+LANGUAGE sql STABLE
+AS $$ SELECT * FROM pg_migrate.validation_checks($1, pg_catalog.current_setting('search_path')) $$;
+
+-- Runs every check as exactly one SELECT: the check's text is split by PostgreSQL's parser with
+-- this session's settings, right before it runs, and opened as a cursor (which refuses more
+-- than one statement). Each check runs in a subtransaction that is always rolled back.
+CREATE FUNCTION pg_migrate.validate_run(only_category text, caller_path text)
+RETURNS TABLE (check_name text, category text, severity text, status text, violations bigint,
+               sample jsonb, message text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    chk record;
+    run bigint;
+    started timestamptz;
+    n bigint;
+    rows_sample jsonb;
+    msg text;
+    st text;
+    parts integer;
+    cmd text;
+    one_select text;
+    cur refcursor;
+BEGIN
+    IF only_category IS NOT NULL AND only_category NOT IN ('schema', 'integrity', 'relationships', 'business', 'performance') THEN
+        RAISE EXCEPTION 'invalid category "%"', left(only_category, 64) USING ERRCODE = '22023',
+              HINT = 'Categories: schema, integrity, relationships, business, performance.';
+    END IF;
+    run := nextval('pg_migrate.run_id_seq');
+    FOR chk IN SELECT * FROM pg_migrate.validation_checks(only_category, caller_path) c ORDER BY c.category, c.check_name LOOP
+        started := clock_timestamp();
+        n := NULL; rows_sample := NULL; msg := NULL; st := NULL;
+        BEGIN
+            SELECT count(*), (array_agg(s.command ORDER BY s.statement_number))[1],
+                   (array_agg(s.statement ORDER BY s.statement_number))[1]
+              INTO parts, cmd, one_select
+              FROM @extschema@.migrate_statements(chk.check_sql) s;
+            IF parts <> 1 OR cmd IS DISTINCT FROM 'SELECT' THEN
+                RAISE EXCEPTION 'the check is not exactly one SELECT (% statement(s), the first is %)',
+                      parts, coalesce(cmd, 'none') USING ERRCODE = '42601';
+            END IF;
+            -- The user's text runs with the caller's search_path; the wrapper around it is
+            -- schema-qualified. The subtransaction's rollback restores the pinned path.
+            PERFORM set_config('search_path', coalesce(caller_path, ''), true);
+            OPEN cur NO SCROLL FOR EXECUTE
+                format(E'WITH offending AS MATERIALIZED (%s\n) '
+                       'SELECT (SELECT pg_catalog.count(*) FROM offending), '
+                       '       (SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(o)) FROM (SELECT * FROM offending LIMIT 5) o)',
+                       one_select);
+            FETCH cur INTO n, rows_sample;
+            CLOSE cur;
+            st := CASE WHEN n = 0 THEN 'pass' ELSE 'fail' END;
+            msg := CASE WHEN n = 0 THEN coalesce(chk.description, 'no violations')
+                        ELSE format('%s violation(s): %s', n, coalesce(chk.description, chk.check_name)) END;
+            RAISE EXCEPTION USING ERRCODE = 'PMV00';
+        EXCEPTION WHEN SQLSTATE 'PMV00' THEN
+            NULL;
+        WHEN OTHERS THEN
+            st := 'error';
+            msg := format('the check failed to run: %s (SQLSTATE %s)', SQLERRM, SQLSTATE);
+        END;
+        INSERT INTO pg_migrate.validation_result (run_id, check_name, category, severity, status,
+                                                  violations, sample, message, duration_ms)
+        VALUES (run, chk.check_name, chk.category, chk.severity, st, n, rows_sample, msg,
+                round((extract(epoch FROM clock_timestamp() - started) * 1000)::numeric, 3));
+        check_name := chk.check_name; category := chk.category; severity := chk.severity;
+        status := st; violations := n; sample := rows_sample; message := msg;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.validate_run(text, text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION migrate_validate(category text DEFAULT NULL)
+RETURNS TABLE (check_name text, category text, severity text, status text, violations bigint,
+               sample jsonb, message text)
+LANGUAGE sql VOLATILE
+AS $$ SELECT * FROM pg_migrate.validate_run($1, pg_catalog.current_setting('search_path')) $$;
+
+DROP FUNCTION pg_migrate.validate_run(text);
+
+-- Pre-flight and health --------------------------------------------------------------------
+
+CREATE FUNCTION pg_migrate.preflight_checks(target text, caller_path text)
+RETURNS TABLE (check_name text, status text, critical boolean, detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    score integer := 100;
+    critical_failures integer := 0;
+    -- The tables the pending migrations (up to target) touch, and the lock each needs.
+    -- Kept in arrays rather than a temporary table, so that pre-flight also runs on a
+    -- read-only standby and twice in one transaction.
+    t_version text[];
+    t_relid oid[];
+    t_mode text[];
+    can_see_all boolean := pg_has_role('pg_read_all_stats', 'MEMBER');
+    n bigint;
+    txt text;
+    used integer;
+    avail integer;
+BEGIN
+    IF target IS NOT NULL AND target !~ '^[0-9]{1,32}$' THEN
+        RAISE EXCEPTION 'invalid target version "%"', left(target, 64) USING ERRCODE = '22023',
+              HINT = 'A target is a registered version: digits only, at most 32.';
+    END IF;
+    -- Table names resolve with the caller's search_path, as the migrations' own will.
+    SELECT array_agg(m.version), array_agg(l.relid), array_agg(l.lock_mode)
+      INTO t_version, t_relid, t_mode
+      FROM pg_migrate.migration m
+     CROSS JOIN LATERAL pg_migrate.statement_locks_in_path(m.up_sql, caller_path) l
+     WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric)
+       AND l.relid IS NOT NULL;
+
+    check_name := 'server_version'; critical := true;
+    status := CASE WHEN current_setting('server_version_num')::int >= 150000 THEN 'pass' ELSE 'fail' END;
+    detail := 'PostgreSQL ' || current_setting('server_version');
+    RETURN NEXT;
+
+    SELECT count(*) INTO used FROM pg_stat_activity WHERE backend_type = 'client backend';
+    avail := current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int;
+    check_name := 'connections'; critical := false;
+    status := CASE WHEN used > avail * 0.95 THEN 'fail' WHEN used > avail * 0.8 THEN 'warn' ELSE 'pass' END;
+    detail := format('%s of %s connections in use', used, avail);
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(format('pid %s (%s for %s): %s', a.pid, a.state,
+                                       date_trunc('second', now() - a.xact_start), left(a.query, 60)), '; ')
+      INTO n, txt
+      FROM pg_stat_activity a
+     WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend' AND a.xact_start IS NOT NULL
+       AND ((a.state = 'idle in transaction' AND now() - a.state_change > interval '1 minute')
+            OR now() - a.xact_start > interval '5 minutes');
+    check_name := 'long_transactions'; critical := false;
+    status := CASE WHEN n > 0 OR NOT can_see_all THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s long-running or idle-in-transaction session(s), which hold locks and block DDL: %s', n, txt)
+                   WHEN NOT can_see_all THEN 'cannot see other users'' sessions: grant pg_read_all_stats to the role running pre-flight'
+                   ELSE 'no transaction older than 5 minutes, none idle in transaction for over 1 minute' END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(DISTINCT format('%s holds %s on %s (needed: %s by migration %s)', l.pid, l.mode,
+                                                l.relation::regclass, t.lock_mode, t.version), '; ')
+      INTO n, txt
+      FROM pg_locks l
+      JOIN unnest(t_version, t_relid, t_mode) AS t(version, relid, lock_mode) ON t.relid = l.relation
+     WHERE l.granted AND l.pid <> pg_backend_pid() AND l.locktype = 'relation'
+       AND @extschema@.migrate_locks_conflict(l.mode, t.lock_mode);
+    check_name := 'blocking_locks'; critical := true;
+    status := CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN 'sessions hold locks the pending migrations would wait for: ' || txt
+                   ELSE format('no session holds a conflicting lock on the %s table(s) the pending migrations touch',
+                               (SELECT count(DISTINCT r) FROM unnest(t_relid) r)) END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(format('%s (prepared %s)', gid, date_trunc('second', prepared)), ', ') INTO n, txt
+      FROM pg_prepared_xacts;
+    check_name := 'prepared_transactions'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s prepared transaction(s) hold their locks until committed: %s', n, txt)
+                   ELSE 'no prepared transactions' END;
+    RETURN NEXT;
+
+    SELECT count(*), max(replay_lag)::text INTO n, txt FROM pg_stat_replication;
+    check_name := 'replication_lag'; critical := false;
+    status := CASE WHEN n = 0 OR txt IS NULL THEN 'pass' WHEN txt::interval > interval '5 minutes' THEN 'fail'
+                   WHEN txt::interval > interval '30 seconds' THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n = 0 THEN 'no streaming replicas'
+                   ELSE format('%s replica(s), largest replay lag %s', n, coalesce(txt, '0')) END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(indexrelid::regclass::text, ', ') INTO n, txt FROM pg_index WHERE NOT indisvalid;
+    check_name := 'invalid_indexes'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s invalid index(es): %s', n, txt) ELSE 'no invalid indexes' END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(s.version, ', ') INTO n, txt FROM @extschema@.migrate_status() s WHERE s.state = 'modified';
+    check_name := 'checksums'; critical := true;
+    status := CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('applied migration(s) changed in the registry since they ran: %s', txt)
+                   ELSE 'every applied migration matches its checksum' END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(x.relid::regclass || ': ' || coalesce('newest snapshot ' || date_trunc('second', x.age) || ' old', 'no snapshot'), '; ')
+      INTO n, txt
+      FROM (SELECT t.relid,
+                   (SELECT now() - max(s.created_at) FROM pg_migrate.snapshot s
+                     WHERE (s.source_schema, s.source_table) =
+                           (SELECT nn.nspname, cc.relname FROM pg_class cc JOIN pg_namespace nn ON nn.oid = cc.relnamespace
+                             WHERE cc.oid = t.relid)) AS age
+              FROM (SELECT DISTINCT u.relid FROM unnest(t_relid, t_mode) AS u(relid, lock_mode)
+                     WHERE u.lock_mode NOT IN ('AccessShareLock', 'ShareUpdateExclusiveLock')) t) x
+     WHERE x.age IS NULL OR x.age > interval '24 hours';
+    check_name := 'snapshot_freshness'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN 'tables the pending migrations change without a snapshot from the last 24 hours: ' || txt
+                   ELSE 'every table the pending migrations change has a snapshot from the last 24 hours' END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(m.version || ' (' || m.name || ')', ', ') INTO n, txt
+      FROM pg_migrate.migration m
+     WHERE m.state <> 'applied' AND m.requires_no_transaction AND (target IS NULL OR m.version_order <= target::numeric);
+    check_name := 'non_transactional_migrations'; critical := false;
+    status := CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN 'pending migrations that must run outside a transaction (pgmig up): ' || txt
+                   ELSE 'every pending migration can run in a transaction' END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(DISTINCT m.version || ': ' || f.rule, ', ') INTO n, txt
+      FROM pg_migrate.migration m CROSS JOIN LATERAL pg_migrate.lint_in_path(m.up_sql, caller_path) f
+     WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric) AND f.severity = 'error';
+    check_name := 'lint'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s lint error(s) in pending migrations (migrate_lint): %s', n, txt)
+                   ELSE 'no lint errors in pending migrations' END;
+    RETURN NEXT;
+
+    SELECT count(*) INTO n FROM pg_migrate.migration m
+     WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric);
+    check_name := 'pending_migrations'; critical := false; status := 'pass';
+    detail := format('%s migration(s) pending%s', n, CASE WHEN target IS NULL THEN '' ELSE ' up to ' || target END);
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION pg_migrate.preflight_checks(text, text) IS
+    'The pre-flight checks, without the score (preflight_report adds it)';
+REVOKE ALL ON FUNCTION pg_migrate.preflight_checks(text, text) FROM PUBLIC;
+
+CREATE FUNCTION pg_migrate.preflight_report(target text, caller_path text)
+RETURNS TABLE (check_name text, status text, critical boolean, detail text)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH checks AS MATERIALIZED (
+        SELECT row_number() OVER () AS ord, c.* FROM pg_migrate.preflight_checks(target, caller_path) c
+    ), scored AS (
+        SELECT greatest(100 - sum(CASE WHEN c.status = 'warn' THEN 5
+                                       WHEN c.status = 'fail' AND c.critical THEN 40
+                                       WHEN c.status = 'fail' THEN 15 ELSE 0 END), 0)::int AS score,
+               count(*) FILTER (WHERE c.status = 'fail' AND c.critical) AS critical_failures
+          FROM checks c
+    )
+    SELECT r.check_name, r.status, r.critical, r.detail
+      FROM (SELECT c.ord, c.check_name, c.status, c.critical, c.detail FROM checks c
+            UNION ALL
+            SELECT (SELECT count(*) FROM checks) + 1, 'safety_score',
+                   CASE WHEN s.critical_failures > 0 THEN 'fail' WHEN s.score < 80 THEN 'warn' ELSE 'pass' END,
+                   s.critical_failures > 0,
+                   format('%s/100; %s critical failure(s)', s.score, s.critical_failures)
+              FROM scored s) r
+     ORDER BY r.ord
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.preflight_report(text, text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION migrate_preflight(target text DEFAULT NULL)
+RETURNS TABLE (check_name text, status text, critical boolean, detail text)
+LANGUAGE sql VOLATILE
+AS $$ SELECT * FROM pg_migrate.preflight_report($1, pg_catalog.current_setting('search_path')) $$;
+
+DROP FUNCTION pg_migrate.preflight_checks(text);
+
+CREATE FUNCTION pg_migrate.health_report(caller_path text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    checks jsonb := '[]';
+    n bigint;
+    m bigint;
+    r record;
+    score integer;
+    log_bytes bigint;
+    newest timestamptz;
+BEGIN
+    SELECT count(*) FILTER (WHERE state IN ('pending', 'rolled_back')), count(*) FILTER (WHERE state = 'failed')
+      INTO n, m FROM pg_migrate.migration;
+    checks := checks || jsonb_build_object('name', 'pending_migrations',
+        'status', CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END,
+        'message', format('%s migration(s) pending', n), 'details', jsonb_build_object('pending', n));
+    checks := checks || jsonb_build_object('name', 'failed_migrations',
+        'status', CASE WHEN m > 0 THEN 'fail' ELSE 'pass' END,
+        'message', format('%s migration(s) failed and not applied', m),
+        'details', (SELECT coalesce(jsonb_agg(jsonb_build_object('version', version, 'name', name, 'error', last_error)
+                                              ORDER BY version_order), '[]')
+                      FROM pg_migrate.migration WHERE state = 'failed'));
+
+    SELECT count(*) INTO n FROM @extschema@.migrate_status() s WHERE s.state = 'modified';
+    checks := checks || jsonb_build_object('name', 'checksums', 'status', CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END,
+        'message', format('%s applied migration(s) changed since they ran', n), 'details', jsonb_build_object('modified', n));
+
+    SELECT * INTO r FROM pg_migrate.execution_log WHERE status = 'failed' ORDER BY id DESC LIMIT 1;
+    checks := checks || jsonb_build_object('name', 'last_failure',
+        'status', CASE WHEN r.id IS NULL THEN 'pass' WHEN r.finished_at > now() - interval '24 hours' THEN 'warn' ELSE 'pass' END,
+        'message', CASE WHEN r.id IS NULL THEN 'no failed attempt on record'
+                        ELSE format('migration %s failed %s ago: %s', r.version, date_trunc('second', now() - r.finished_at), r.message) END,
+        'details', CASE WHEN r.id IS NULL THEN '{}'::jsonb
+                        ELSE jsonb_build_object('version', r.version, 'sqlstate', r.sqlstate, 'at', r.finished_at,
+                                                'statement', r.failed_statement) END);
+
+    -- The latest result of every check (a run may have covered one category only).
+    SELECT count(*) FILTER (WHERE v.status IN ('fail', 'error') AND v.severity = 'error'),
+           count(*) FILTER (WHERE v.status IN ('fail', 'error') AND v.severity <> 'error'), max(v.checked_at)
+      INTO n, m, newest
+      FROM (SELECT DISTINCT ON (check_name) * FROM pg_migrate.validation_result ORDER BY check_name, id DESC) v;
+    checks := checks || jsonb_build_object('name', 'validation',
+        'status', CASE WHEN n > 0 THEN 'fail' WHEN m > 0 THEN 'warn'
+                       WHEN NOT EXISTS (SELECT 1 FROM pg_migrate.validation_result) THEN 'warn' ELSE 'pass' END,
+        'message', CASE WHEN NOT EXISTS (SELECT 1 FROM pg_migrate.validation_result) THEN 'migrate_validate() has never run'
+                        ELSE format('last validation: %s failing error check(s), %s failing warning check(s)', n, m) END,
+        'details', (SELECT coalesce(jsonb_agg(jsonb_build_object('check', v.check_name, 'status', v.status,
+                                                                 'violations', v.violations)
+                                              ORDER BY v.check_name), '[]')
+                      FROM (SELECT DISTINCT ON (check_name) * FROM pg_migrate.validation_result
+                             ORDER BY check_name, id DESC) v
+                     WHERE v.status <> 'pass'));
+
+    SELECT count(*) FILTER (WHERE verify_ok = false), count(*), max(created_at) INTO n, m, newest FROM pg_migrate.snapshot;
+    checks := checks || jsonb_build_object('name', 'snapshots',
+        'status', CASE WHEN n > 0 THEN 'fail'
+                       WHEN m > 0 AND (SELECT max(created_at) FROM pg_migrate.snapshot) < now() - interval '7 days' THEN 'warn'
+                       ELSE 'pass' END,
+        'message', CASE WHEN m = 0 THEN 'no snapshots'
+                        ELSE format('%s snapshot(s), %s failed verification, newest %s old', m, n,
+                                    date_trunc('second', now() - (SELECT max(created_at) FROM pg_migrate.snapshot))) END,
+        'details', jsonb_build_object('snapshots', m, 'failed_verification', n));
+
+    SELECT pg_total_relation_size('pg_migrate.execution_log') + pg_total_relation_size('pg_migrate.rollback_log'),
+           (SELECT count(*) FROM pg_migrate.execution_log) INTO log_bytes, n;
+    checks := checks || jsonb_build_object('name', 'log_growth',
+        'status', CASE WHEN log_bytes > 1024 * 1024 * 1024 THEN 'warn' ELSE 'pass' END,
+        'message', format('execution and rollback logs: %s in %s execution row(s)', pg_size_pretty(log_bytes), n),
+        'details', jsonb_build_object('bytes', log_bytes, 'execution_rows', n));
+
+    SELECT split_part(p.detail, '/', 1)::int INTO score FROM pg_migrate.preflight_report(NULL, caller_path) p WHERE p.check_name = 'safety_score';
+    RETURN jsonb_build_object(
+        'overall', CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(checks) c WHERE c->>'status' = 'fail') THEN 'critical'
+                        WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(checks) c WHERE c->>'status' = 'warn') THEN 'warning'
+                        ELSE 'healthy' END,
+        'checks', checks,
+        'safety_score', score);
+END
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.health_report(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION migrate_health()
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+AS $$ SELECT pg_migrate.health_report(pg_catalog.current_setting('search_path')) $$;
