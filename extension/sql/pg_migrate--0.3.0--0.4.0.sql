@@ -547,3 +547,12 @@ CREATE OR REPLACE FUNCTION migrate_health()
 RETURNS jsonb
 LANGUAGE sql VOLATILE
 AS $$ SELECT pg_migrate.health_report(pg_catalog.current_setting('search_path')) $$;
+
+-- Snapshots ----------------------------------------------------------------------------------
+-- The identity of each snapshot's table, recorded when it is taken: a restore trusts the
+-- table with that OID in pg_migrate_snapshots (and its owner's rights), never a name in an
+-- editable catalog row. Snapshots taken before 0.4.0 get the OID their table has now.
+ALTER TABLE pg_migrate.snapshot ADD COLUMN snapshot_oid oid;
+UPDATE pg_migrate.snapshot s
+   SET snapshot_oid = pg_catalog.to_regclass(pg_catalog.format('pg_migrate_snapshots.%I', s.snapshot_table))
+ WHERE s.snapshot_oid IS NULL;

@@ -4,6 +4,7 @@
 #include "pg/arguments.hpp"
 #include "pg/error.hpp"
 #include "pg/result_rows.hpp"
+#include "pg/session_limits.hpp"
 #include "pg/spi.hpp"
 #include "pg/table_copy.hpp"
 #include "snapshot_context.hpp"
@@ -17,6 +18,7 @@ namespace {
 struct Snapshot {
     std::string id, source_schema, source_table, source_oid, snapshot_table, columns, checksum;
     std::string row_count;
+    pg::Value snapshot_oid;  // recorded since 0.4.0; NULL for older snapshots
 };
 
 Oid oid_of(const std::optional<std::string> &text) {
@@ -26,10 +28,10 @@ Oid oid_of(const std::optional<std::string> &text) {
 Snapshot load_snapshot(long id, bool for_update) {
     auto r = pg::query(for_update
                            ? "SELECT id, source_schema, source_table, source_oid, snapshot_table, "
-                             "       columns::text, checksum, row_count "
+                             "       columns::text, checksum, row_count, snapshot_oid "
                              "  FROM pg_migrate.snapshot WHERE id = $1::bigint FOR UPDATE"
                            : "SELECT id, source_schema, source_table, source_oid, snapshot_table, "
-                             "       columns::text, checksum, row_count "
+                             "       columns::text, checksum, row_count, snapshot_oid "
                              "  FROM pg_migrate.snapshot WHERE id = $1::bigint",
                        {std::to_string(id)});
     if (r.rows.empty())
@@ -45,22 +47,37 @@ Snapshot load_snapshot(long id, bool for_update) {
     s.columns = row[5].value_or("[]");
     s.checksum = row[6].value_or("");
     s.row_count = row[7].value_or("0");
+    s.snapshot_oid = row[8];
     return s;
 }
 
+// The snapshot's table, by the identity recorded when it was taken: the catalog row is
+// data a role with the snapshot grants can edit, so its name alone proves nothing. The table
+// must be the one created then (same OID, name), in pg_migrate_snapshots, and readable by the
+// caller.
 Oid snapshot_table_oid(const Snapshot &s) {
     auto r = pg::query(
-        "SELECT pg_catalog.to_regclass(pg_catalog.format('pg_migrate_snapshots.%I', "
-        "$1::text))::oid",
-        {s.snapshot_table});
-    Oid oid = oid_of(r.rows.at(0).at(0));
-    if (!OidIsValid(oid))
-        throw pg::UserError(
-            "XX001",
-            "snapshot " + s.id + " is damaged: its table pg_migrate_snapshots." + s.snapshot_table +
-                " is missing",
-            "", "Drop the snapshot with snapshot_drop(" + s.id + ") and take a new one.");
-    return oid;
+        "SELECT c.oid, c.relname = $1::name AND n.nspname = 'pg_migrate_snapshots' AND "
+        "       c.relkind = 'r', pg_catalog.has_table_privilege(c.oid, 'SELECT') "
+        "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        " WHERE c.oid = coalesce($2::oid, pg_catalog.to_regclass(pg_catalog.format("
+        "           'pg_migrate_snapshots.%I', $1::text))::oid)",
+        {s.snapshot_table, s.snapshot_oid});
+    const auto damaged = [&s](const std::string &why) {
+        return pg::UserError("XX001", "snapshot " + s.id + " is damaged: " + why, "",
+                             "Drop the snapshot with snapshot_drop(" + s.id +
+                                 ") and take a new one.");
+    };
+    if (r.rows.empty())
+        throw damaged("its table pg_migrate_snapshots." + s.snapshot_table + " is missing");
+    if (r.rows[0][1].value_or("f") != "t")
+        throw damaged("its catalog row names a table other than the one it created");
+    if (r.rows[0][2].value_or("f") != "t")
+        throw pg::UserError("42501",
+                            "permission denied for the table of snapshot " + s.id, "",
+                            "Only its owner (the role that took it) and roles granted SELECT "
+                            "on it can read it.");
+    return oid_of(r.rows[0][0]);
 }
 
 long id_arg(FunctionCallInfo fcinfo) {
@@ -102,6 +119,19 @@ Datum snapshot_create_impl(FunctionCallInfo fcinfo) {
     if (schema == "pg_migrate_snapshots" || schema == "pg_migrate" || schema == "pg_catalog")
         throw pg::UserError("42809", "cannot snapshot \"" + display +
                                          "\": it belongs to pg_migrate or the system catalog");
+    if (pg::query("SELECT pg_catalog.has_table_privilege($1::oid, 'SELECT')",
+                  {std::to_string(rel)})
+            .rows.at(0)
+            .at(0)
+            .value_or("f") != "t")
+        throw pg::UserError("42501", "permission denied for table " + display,
+                            "snapshot_create() copies every row: it needs SELECT on the table.");
+    if (pg::row_security_applies(rel))
+        throw pg::UserError(
+            "42501", "cannot snapshot \"" + display + "\": row-level security applies to you on it",
+            "A snapshot copies every row of the table, and its policies hide some rows from you "
+            "(or would, with row_security on).",
+            "Take the snapshot as the table's owner or as a role with BYPASSRLS.");
 
     const std::string id = pg::query("SELECT pg_catalog.nextval('pg_migrate.snapshot_id_seq')")
                                .rows.at(0)
@@ -137,9 +167,10 @@ Datum snapshot_create_impl(FunctionCallInfo fcinfo) {
     pg::query(
         "INSERT INTO pg_migrate.snapshot (id, source_schema, source_table, source_oid, "
         "snapshot_table, "
-        "  columns, row_count, checksum, size_bytes, label, migration_version, duration_ms) "
+        "  columns, row_count, checksum, size_bytes, label, migration_version, duration_ms, "
+        "  snapshot_oid) "
         "VALUES ($1::bigint, $2, $3, $4::oid, $5, $6::jsonb, $7::bigint, $8, "
-        "  pg_catalog.pg_total_relation_size($9::oid), $10, $11, $12::numeric)",
+        "  pg_catalog.pg_total_relation_size($9::oid), $10, $11, $12::numeric, $9::oid)",
         {id, schema, table, std::to_string(rel), name, columns, std::to_string(sum.rows),
          sum.to_string(), std::to_string(target), label,
          current_migration_version().empty() ? pg::Value() : pg::Value(current_migration_version()),
@@ -212,18 +243,72 @@ Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
     refuse_inside_migration("snapshot_restore()");
     const long id = id_arg(fcinfo);
     pg::spi_connect();
+    // Above READ COMMITTED the transaction's snapshot predates the table lock taken below:
+    // rows others commit in between would survive the restore unseen.
+    if (!pg::at_read_committed())
+        throw pg::UserError(
+            "25000", "snapshot_restore() must run at the READ COMMITTED isolation level",
+            "At REPEATABLE READ or SERIALIZABLE rows committed by other sessions after the "
+            "transaction began would be kept, and the restore would still report success.",
+            "Call it outside an explicit transaction, or after BEGIN ISOLATION LEVEL READ "
+            "COMMITTED.");
     const Snapshot s = load_snapshot(id, true);
-    auto found = pg::query(
-        "SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1::text, $2::text))::oid",
-        {s.source_schema, s.source_table});
-    const Oid rel = oid_of(found.rows.at(0).at(0));
     const std::string display = s.source_schema + "." + s.source_table;
-    if (!OidIsValid(rel))
+    auto found = pg::query(
+        "SELECT c.oid, c.relkind, n.nspname, c.relispartition, c.relhassubclass "
+        "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        " WHERE c.oid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1::text, $2::text))",
+        {s.source_schema, s.source_table});
+    if (found.rows.empty())
         throw pg::UserError(
             "42P01", "cannot restore snapshot " + s.id + ": table " + display + " no longer exists",
             "",
             "Recreate the table with the snapshotted columns first, or restore the schema "
             "with migrate_rollback().");
+    const Oid rel = oid_of(found.rows[0][0]);
+    const std::string target_schema = found.rows[0][2].value_or("");
+    // The catalog row is editable data: restore only into the very table it was taken of,
+    // never into pg_migrate's or the system's.
+    if (target_schema == "pg_catalog" || target_schema == "pg_migrate" ||
+        target_schema == "pg_migrate_snapshots" || target_schema == "information_schema" ||
+        found.rows[0][1].value_or("") != "r")
+        throw pg::UserError("42809", "cannot restore snapshot " + s.id + " into " + display,
+                            "Snapshots restore only into ordinary user tables.");
+    if (std::to_string(rel) != s.source_oid)
+        throw pg::UserError(
+            "55000",
+            "cannot restore snapshot " + s.id + ": " + display +
+                " is not the table it was taken of",
+            "The table was dropped and created again (or renamed) since the snapshot: its OID "
+            "is " + std::to_string(rel) + ", the snapshot's " + s.source_oid + ".",
+            "Restore the rows by hand from pg_migrate_snapshots." + s.snapshot_table +
+                " if they still belong there.");
+    if (pg::row_security_applies(rel))
+        throw pg::UserError(
+            "42501",
+            "cannot restore snapshot " + s.id + ": row-level security applies to you on " +
+                display,
+            "A restore replaces every row; your policies hide some of them from you.",
+            "Restore as the table's owner or as a role with BYPASSRLS.");
+    // The rows come from the snapshot table, which its owner can edit: take them only when
+    // the caller owns it, or its owner could have written this table itself. (Not "the
+    // caller has the owner's rights": a superuser has everyone's.)
+    const Oid snapshot_oid = snapshot_table_oid(s);
+    auto trust = pg::query(
+        "SELECT pg_catalog.pg_get_userbyid(c.relowner), "
+        "       c.relowner = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) "
+        "    OR (pg_catalog.has_table_privilege(c.relowner, $2::oid, 'INSERT') "
+        "        AND pg_catalog.has_table_privilege(c.relowner, $2::oid, 'DELETE')) "
+        "  FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
+        {std::to_string(snapshot_oid), std::to_string(rel)});
+    if (trust.rows.at(0).at(1).value_or("f") != "t")
+        throw pg::UserError(
+            "42501",
+            "cannot restore snapshot " + s.id + ": its table is owned by " +
+                trust.rows[0][0].value_or("?") + ", who cannot write " + display,
+            "Its owner could have changed the snapshot's rows; restoring them as you would "
+            "write them with your rights.",
+            "Restore it as its owner, or take a snapshot of your own.");
 
     const VerifyOutcome v = verify(s);
     if (!v.ok)
@@ -259,7 +344,8 @@ Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
 
     pg::query(
         pg::query(
-            "SELECT pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', $1::oid::regclass)",
+            "SELECT pg_catalog.format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', "
+            "$1::oid::regclass)",
             {std::to_string(rel)})
             .rows.at(0)
             .at(0)
@@ -284,7 +370,7 @@ Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
         pg::query(
             "SELECT pg_catalog.format('WITH restored AS (INSERT INTO %s (%s) OVERRIDING SYSTEM "
             "VALUE "
-            "SELECT %s FROM pg_migrate_snapshots.%I) DELETE FROM %s', $1::oid::regclass, cols, "
+            "SELECT %s FROM pg_migrate_snapshots.%I) DELETE FROM ONLY %s', $1::oid::regclass, cols, "
             "cols, $2::text, "
             "$1::oid::regclass) "
             "  FROM (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY "

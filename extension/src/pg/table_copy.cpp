@@ -13,6 +13,7 @@ extern "C" {
 #include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 }
 
@@ -200,6 +201,14 @@ TableChecksum copy_with_checksum(Oid source, Oid target) {
     TableChecksum *r = &result;
     guarded([source, target, r] { scan(source, target, r); });
     return result;
+}
+
+bool row_security_applies(Oid relation) {
+    int status = RLS_NONE;
+    // RLS_NONE_ENV: the caller bypasses the policies (owner, BYPASSRLS). With row_security
+    // off and policies that apply, the no-error form answers RLS_ENABLED too.
+    guarded([&status, relation] { status = check_enable_rls(relation, InvalidOid, true); });
+    return status == RLS_ENABLED;
 }
 
 TableChecksum table_checksum(Oid relation) {

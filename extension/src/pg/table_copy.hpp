@@ -31,4 +31,9 @@ TableChecksum copy_with_checksum(Oid source, Oid target);
 // Checksum of every row of `relation` visible to the current snapshot.
 TableChecksum table_checksum(Oid relation);
 
+// Whether row-level security would filter `relation` for the current user (policies apply,
+// or apply but are switched off by row_security = off, when a query would fail). The heap
+// scans above ignore policies, so callers refuse such tables.
+bool row_security_applies(Oid relation);
+
 }  // namespace pgm::pg
