@@ -19,7 +19,7 @@ OBJS = $(SRCS:.cpp=.o)
 
 REGRESS      = register execute verify rollback timeouts status security logs snapshot lint validation preflight_health backfill bad_input zero_downtime drift readme_getting_started
 REGRESS_OPTS = --inputdir=.
-ISOLATION      = concurrent_execute lock_retry preflight_blocking backfill_lock_retry
+ISOLATION      = concurrent_execute lock_retry preflight_blocking backfill_lock_retry backfill_concurrent_delete
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CPPFLAGS = -I$(srcdir)/extension/src

@@ -1,5 +1,6 @@
 // Guards of the migrate_backfill() procedure that need PostgreSQL's internals.
 #include "pg/arguments.hpp"
+#include "pg/canonical_text.hpp"
 #include "pg/error.hpp"
 #include "snapshot_context.hpp"
 
@@ -79,11 +80,64 @@ Datum backfill_require_no_transaction_block_impl(FunctionCallInfo fcinfo) {
     PG_RETURN_VOID();
 }
 
+// The columns a set_clause assigns (already checked by backfill_clauses_check), so that the
+// procedure can refuse assignments to the key it paginates on.
+Datum backfill_set_columns_impl(FunctionCallInfo fcinfo) {
+    const auto set_clause = pg::text_arg(fcinfo, 0);
+    if (!set_clause) PG_RETURN_NULL();
+    const std::string update = "UPDATE pg_migrate_clause_check SET " + *set_clause + "\n";
+    const char *update_text = update.c_str();
+    ArrayType *result = nullptr;
+    pg::guarded([update_text, &result] {
+        List *tree = raw_parser(update_text, RAW_PARSE_DEFAULT);
+        UpdateStmt *u = castNode(UpdateStmt, linitial_node(RawStmt, tree)->stmt);
+        const int n = list_length(u->targetList);
+        Datum *names = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+        int i = 0;
+        ListCell *lc;
+        foreach (lc, u->targetList) names[i++] = CStringGetTextDatum(lfirst_node(ResTarget, lc)->name);
+        result = construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT);
+    });
+    PG_RETURN_ARRAYTYPE_P(result);
+}
+
+// A key value as settings-independent text (pg/canonical_text.hpp).
+Datum backfill_key_text_impl(FunctionCallInfo fcinfo) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    Oid type = InvalidOid;
+    pg::guarded([&type, fcinfo] { type = get_fn_expr_argtype(fcinfo->flinfo, 0); });
+    if (!OidIsValid(type)) throw pg::UserError("42804", "backfill_key_text: unknown argument type");
+    return pg::text_datum(pg::canonical_output(type, PG_GETARG_DATUM(0)));
+}
+
+// The value of such text, typed like the second argument (a NULL of the key's type).
+Datum backfill_key_value_impl(FunctionCallInfo fcinfo) {
+    const auto text = pg::text_arg(fcinfo, 0);
+    if (!text) PG_RETURN_NULL();
+    Oid type = InvalidOid;
+    pg::guarded([&type, fcinfo] { type = get_fn_expr_argtype(fcinfo->flinfo, 1); });
+    if (!OidIsValid(type))
+        throw pg::UserError("42804", "backfill_key_value: unknown argument type");
+    return pg::canonical_input(type, *text);
+}
+
 }  // namespace
 
 }  // namespace pgm
 
 extern "C" {
+PG_FUNCTION_INFO_V1(pgm_backfill_set_columns);
+Datum pgm_backfill_set_columns(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::backfill_set_columns_impl);
+}
+PG_FUNCTION_INFO_V1(pgm_backfill_key_text);
+Datum pgm_backfill_key_text(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::backfill_key_text_impl);
+}
+PG_FUNCTION_INFO_V1(pgm_backfill_key_value);
+Datum pgm_backfill_key_value(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::backfill_key_value_impl);
+}
 PG_FUNCTION_INFO_V1(pgm_backfill_clauses_check);
 Datum pgm_backfill_clauses_check(PG_FUNCTION_ARGS) {
     return pgm::pg::call_cpp(fcinfo, pgm::backfill_clauses_check_impl);

@@ -17,6 +17,7 @@ extern "C" {
 #include "storage/latch.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
