@@ -709,7 +709,8 @@ BEGIN
         estimate := greatest((plan -> 0 -> 'Plan' ->> 'Plan Rows')::numeric, 0)::bigint;
         INSERT INTO pg_migrate.backfill_progress (table_oid, table_name, key_column, set_clause, where_clause,
                                                   batch_size, sleep_ms, status, rows_estimated)
-        VALUES (rel, rel::text, key_col, migrate_backfill.set_clause, migrate_backfill.where_clause,
+        VALUES (rel, pg_migrate.relation_name_in_path(rel, caller_path), key_col,
+                migrate_backfill.set_clause, migrate_backfill.where_clause,
                 migrate_backfill.batch_size, migrate_backfill.sleep_ms, 'running', estimate)
         RETURNING id INTO progress_id;
         PERFORM pg_advisory_lock(1885826411, progress_id::int);
