@@ -242,12 +242,13 @@ BEGIN
             -- schema-qualified. The subtransaction's rollback restores the pinned path.
             PERFORM set_config('search_path', coalesce(caller_path, ''), true);
             OPEN cur NO SCROLL FOR EXECUTE
-                format(E'WITH offending AS MATERIALIZED (%s\n) '
+                pg_catalog.format(E'WITH offending AS MATERIALIZED (%s\n) '
                        'SELECT (SELECT pg_catalog.count(*) FROM offending), '
                        '       (SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(o)) FROM (SELECT * FROM offending LIMIT 5) o)',
                        one_select);
             FETCH cur INTO n, rows_sample;
             CLOSE cur;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             st := CASE WHEN n = 0 THEN 'pass' ELSE 'fail' END;
             msg := CASE WHEN n = 0 THEN coalesce(chk.description, 'no violations')
                         ELSE format('%s violation(s): %s', n, coalesce(chk.description, chk.check_name)) END;
@@ -693,6 +694,7 @@ BEGIN
       FROM pg_migrate.backfill_progress p
      WHERE p.table_oid = rel AND p.set_clause = migrate_backfill.set_clause
        AND p.where_clause IS NOT DISTINCT FROM migrate_backfill.where_clause AND p.status <> 'completed'
+       AND p.started_by = current_user  -- only a run this role recorded (others could forge a key)
      ORDER BY p.id DESC LIMIT 1
        FOR UPDATE;
     resumed_rows := coalesce(resumed_rows, 0);
@@ -799,5 +801,77 @@ SELECT (SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM
             PERFORM pg_sleep(sleep_ms / 1000.0);
         END IF;
     END LOOP;
+END
+$$;
+
+-- Rows other roles' runs trust --------------------------------------------------------------
+-- A role with the documented grants may write progress and test-data rows, and a later run by
+-- someone else used to trust them (resume after a forged key, skip statements, delete rows of
+-- any table at cleanup). Each such row now carries the role that wrote it, enforced by
+-- row-level security (roles other than the tables' owner may read every row but write only
+-- their own), and the code that trusts a row checks that role.
+ALTER TABLE pg_migrate.backfill_progress ALTER COLUMN started_by SET DEFAULT current_user;
+ALTER TABLE pg_migrate.backfill_progress ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_all ON pg_migrate.backfill_progress FOR SELECT USING (true);
+CREATE POLICY insert_own ON pg_migrate.backfill_progress FOR INSERT WITH CHECK (started_by = current_user);
+CREATE POLICY update_own ON pg_migrate.backfill_progress FOR UPDATE
+    USING (started_by = current_user) WITH CHECK (started_by = current_user);
+CREATE POLICY delete_own ON pg_migrate.backfill_progress FOR DELETE USING (started_by = current_user);
+
+ALTER TABLE pg_migrate.statement_progress ADD COLUMN recorded_by name NOT NULL DEFAULT current_user;
+ALTER TABLE pg_migrate.statement_progress ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_all ON pg_migrate.statement_progress FOR SELECT USING (true);
+CREATE POLICY insert_own ON pg_migrate.statement_progress FOR INSERT WITH CHECK (recorded_by = current_user);
+CREATE POLICY update_own ON pg_migrate.statement_progress FOR UPDATE
+    USING (recorded_by = current_user) WITH CHECK (recorded_by = current_user);
+CREATE POLICY delete_own ON pg_migrate.statement_progress FOR DELETE USING (recorded_by = current_user);
+
+ALTER TABLE pg_migrate.testdata_batch ALTER COLUMN created_by SET DEFAULT current_user;
+ALTER TABLE pg_migrate.testdata_batch ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_all ON pg_migrate.testdata_batch FOR SELECT USING (true);
+CREATE POLICY insert_own ON pg_migrate.testdata_batch FOR INSERT WITH CHECK (created_by = current_user);
+CREATE POLICY update_own ON pg_migrate.testdata_batch FOR UPDATE
+    USING (created_by = current_user) WITH CHECK (created_by = current_user);
+CREATE POLICY delete_own ON pg_migrate.testdata_batch FOR DELETE USING (created_by = current_user);
+ALTER TABLE pg_migrate.testdata_row ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_all ON pg_migrate.testdata_row FOR SELECT USING (true);
+CREATE POLICY write_own ON pg_migrate.testdata_row FOR ALL
+    USING (EXISTS (SELECT 1 FROM pg_migrate.testdata_batch b WHERE b.id = batch_id AND b.created_by = current_user))
+    WITH CHECK (EXISTS (SELECT 1 FROM pg_migrate.testdata_batch b WHERE b.id = batch_id AND b.created_by = current_user));
+
+CREATE OR REPLACE FUNCTION migrate_external_begin(version text)
+RETURNS TABLE (run_id bigint, resume_from integer, statement_count integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m record;
+    last_run bigint;
+BEGIN
+    SELECT * INTO m FROM pg_migrate.migration g WHERE g.version = migrate_external_begin.version;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'migration % is not registered', left(version, 64) USING ERRCODE = '22023';
+    END IF;
+    IF m.state = 'applied' THEN
+        RAISE EXCEPTION 'migration % (%) is already applied', m.version, m.name USING ERRCODE = '55000';
+    END IF;
+    IF NOT m.requires_no_transaction THEN
+        RAISE EXCEPTION 'migration % (%) runs in a transaction; apply it with migrate_execute()', m.version, m.name
+              USING ERRCODE = '55000';
+    END IF;
+    -- The latest run of the same script that did not finish resumes; an edited script starts over.
+    -- Only a run this role recorded: another role's rows could claim statements succeeded.
+    SELECT p.run_id INTO last_run
+      FROM pg_migrate.statement_progress p
+     WHERE p.version = m.version AND p.checksum = m.checksum AND p.recorded_by = current_user
+       AND NOT EXISTS (SELECT 1 FROM pg_migrate.execution_log l
+                        WHERE l.run_id = p.run_id AND l.version = m.version AND l.status = 'succeeded')
+     ORDER BY p.run_id DESC LIMIT 1;
+    run_id := coalesce(last_run, nextval('pg_migrate.run_id_seq'));
+    resume_from := coalesce((SELECT max(p.statement_number) FROM pg_migrate.statement_progress p
+                              WHERE p.version = m.version AND p.run_id = migrate_external_begin.run_id
+                                AND p.status = 'succeeded' AND p.recorded_by = current_user), 0) + 1;
+    statement_count := m.statement_count;
+    RETURN NEXT;
 END
 $$;

@@ -317,7 +317,8 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
         "          FROM unnest(b.key_columns) WITH ORDINALITY u(k, n)), "
         "       (SELECT string_agg(quote_ident(k), ', ' ORDER BY n) "
         "          FROM unnest(b.key_columns) WITH ORDINALITY u(k, n)), "
-        "       b.rows::text "
+        "       b.rows::text, b.created_by, "
+        "       pg_catalog.has_table_privilege(b.created_by, b.table_oid, 'DELETE') "
         "FROM pg_migrate.testdata_batch b "
         "WHERE $1::bigint IS NULL OR b.id = $1::bigint ORDER BY b.id DESC FOR UPDATE",
         {batch_id ? db::Value(std::to_string(*batch_id)) : std::nullopt});
@@ -327,6 +328,13 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
     std::vector<CleanupResult> out;
     for (const auto &b : batches.rows) {
         CleanupResult r{std::stoll(*b[0]), b[3].value_or(*b[2] + " (dropped)"), 0};
+        // The batch row is data another role may have written: delete only what the role
+        // that recorded it could delete itself (the extension's policies make created_by
+        // the role that inserted the row).
+        if (b[3] && b[8].value_or("f") != "t")
+            throw UsageError("test data batch " + *b[0] + " was recorded by role " +
+                             b[7].value_or("?") + ", who may not delete from " + *b[3] +
+                             "; refusing to delete its rows (nothing was deleted)");
         if (b[3]) {
             const std::string keys =
                 "SELECT " + *b[4] + " FROM (SELECT jsonb_populate_record(NULL::" + *b[3] +
