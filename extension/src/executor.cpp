@@ -11,6 +11,7 @@
 #include "pg/result_rows.hpp"
 #include "pg/session_limits.hpp"
 #include "pg/spi.hpp"
+#include "pg/statement_parser.hpp"
 #include "pg/subtransaction.hpp"
 #include "registry.hpp"
 #include "retry_policy.hpp"
@@ -133,6 +134,7 @@ ScriptFailure failure_from(const pg::PgError &e, const char *phase, const Script
 // is not our own statement timeout is re-thrown: the user asked to stop everything.
 std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
                                           const MigrationLimits &limits) {
+    pg::ParseMemoryScope parse_memory;  // this attempt's parse trees go when it returns
     const bool execute = op == Operation::Execute;
     const char *main_phase = execute ? "up" : (m.restore_snapshot_ids.empty() ? "down" : "restore");
     const ScriptAnalysis main =

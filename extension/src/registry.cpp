@@ -10,6 +10,7 @@
 #include "pg/result_rows.hpp"
 #include "pg/session_limits.hpp"
 #include "pg/spi.hpp"
+#include "pg/statement_parser.hpp"
 #include "script_directives.hpp"
 
 #include <algorithm>
@@ -21,13 +22,8 @@ namespace {
 
 // 1-based line of a 1-based character position in a script.
 int line_of_char_position(const std::string &script, int char_pos) {
-    int line = 1, chars = 0;
-    for (size_t i = 0; i < script.size(); ++i) {
-        if ((static_cast<unsigned char>(script[i]) & 0xC0) != 0x80) ++chars;
-        if (chars >= char_pos) break;
-        if (script[i] == '\n') ++line;
-    }
-    return line;
+    const size_t end = pg::byte_offset_of_char(script, char_pos);
+    return 1 + static_cast<int>(std::count(script.begin(), script.begin() + end, '\n'));
 }
 
 bool only_blank(const std::string &s) {
@@ -306,11 +302,16 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
 }
 
 Datum migrate_checksum_impl(FunctionCallInfo fcinfo) {
-    return pg::text_datum(script_checksum(*pg::text_arg(fcinfo, 0)));
+    // Declared STRICT; a NULL is answered with NULL even if that declaration ever changes.
+    const auto script = pg::text_arg(fcinfo, 0);
+    if (!script) PG_RETURN_NULL();
+    return pg::text_datum(script_checksum(*script));
 }
 
 Datum migrate_statements_impl(FunctionCallInfo fcinfo) {
-    const std::string script = *pg::text_arg(fcinfo, 0);
+    const auto script_arg = pg::text_arg(fcinfo, 0);
+    if (!script_arg) throw pg::UserError("22004", "the script must not be NULL");
+    const std::string script = *script_arg;
     auto statements = pg::parse_script(script);
     std::vector<pg::Row> rows;
     int n = 0;

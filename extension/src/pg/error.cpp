@@ -16,8 +16,20 @@ std::string PgError::sqlstate() const {
     return edata_ != nullptr ? sqlstate_string(edata_->sqlerrcode) : "XX000";
 }
 
-void rethrow_in_postgres(const PgError &error) {
-    ReThrowError(error.edata());
+void exception_stack_changed() {
+    // Not recoverable: the saved jump buffers may point into returned frames.
+    elog(PANIC, "pg_migrate: PostgreSQL's exception stack changed across a guarded call");
+    pg_unreachable();
+}
+
+namespace {
+char cleanup_failure[512];
+}
+
+void note_cleanup_failure(const char *what, const char *error) noexcept {
+    if (cleanup_failure[0] != '\0') return;  // the first failure is the one to report
+    snprintf(cleanup_failure, sizeof cleanup_failure, "while %s after the error: %s", what,
+             error ? error : "unknown error");
 }
 
 namespace {
@@ -61,6 +73,16 @@ Datum call_cpp(FunctionCallInfo fcinfo, Datum (*impl)(FunctionCallInfo)) {
         message = "unexpected C++ exception in pg_migrate";
     }
     // Only here, with every C++ scope left, may PostgreSQL longjmp.
+    if (cleanup_failure[0] != '\0') {
+        // Cleanup after the error failed too: report both (the transaction aborts either way).
+        const char *cleanup = copy_no_throw(cleanup_failure);
+        cleanup_failure[0] = '\0';
+        if (pg_error != nullptr) {
+            pg_error->detail = const_cast<char *>(cleanup);
+            ReThrowError(pg_error);
+        }
+        detail = cleanup;
+    }
     if (pg_error != nullptr) ReThrowError(pg_error);
     ereport(ERROR, (errcode(code), errmsg_internal("%s", message ? message : "pg_migrate error"),
                     detail ? errdetail_internal("%s", detail) : 0, hint ? errhint("%s", hint) : 0));

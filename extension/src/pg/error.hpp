@@ -44,9 +44,15 @@ class UserError : public std::exception {
     std::string sqlstate_, message_, detail_, hint_;
 };
 
+// Thrown when a guarded call returned with PostgreSQL's error handling stacks not as they
+// were (a PG_TRY left without PG_END_TRY): continuing would longjmp into a dead frame.
+[[noreturn]] void exception_stack_changed();
+
 template <typename Fn>
 void guarded(Fn &&fn) {
     MemoryContext caller_context = CurrentMemoryContext;
+    sigjmp_buf *const exception_stack = PG_exception_stack;
+    ErrorContextCallback *const context_stack = error_context_stack;
     ErrorData *volatile caught = nullptr;
     PG_TRY();
     { fn(); }
@@ -57,11 +63,14 @@ void guarded(Fn &&fn) {
         FlushErrorState();
     }
     PG_END_TRY();
+    if (PG_exception_stack != exception_stack || error_context_stack != context_stack)
+        exception_stack_changed();
     if (caught != nullptr) throw PgError(caught);
 }
 
-// Raise a PgError again as the PostgreSQL error it was (inside a guarded section only).
-[[noreturn]] void rethrow_in_postgres(const PgError &error);
+// A destructor's PostgreSQL call failed while an exception was already unwinding: the
+// error reported at the boundary (call_cpp) says so in its detail.
+void note_cleanup_failure(const char *what, const char *error) noexcept;
 
 // The body of every SQL-callable function: runs impl, converts C++ exceptions to ereport.
 Datum call_cpp(FunctionCallInfo fcinfo, Datum (*impl)(FunctionCallInfo));

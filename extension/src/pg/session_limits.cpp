@@ -72,7 +72,8 @@ void StatementTimer::disarm() {
 StatementTimer::~StatementTimer() {
     try {
         disarm();
-    } catch (...) {
+    } catch (const std::exception &e) {
+        note_cleanup_failure("re-arming the caller's statement timeout", e.what());
     }
 }
 

@@ -406,9 +406,12 @@ void Analyzer::statement(Node *stmt) {
                 foreach (lc, d->objects) {
                     List *names = castNode(List, lfirst(lc));
                     if (list_length(names) < 2) continue;
-                    lock(qualified_from_list(
-                             list_truncate(list_copy(names), list_length(names) - 1)),
-                         AccessExclusiveLock);
+                    // DROP TRIGGER t ON [schema.]table: the names before the trigger's.
+                    List *table_names = nullptr;
+                    guarded([&table_names, names] {
+                        table_names = list_truncate(list_copy(names), list_length(names) - 1);
+                    });
+                    lock(qualified_from_list(table_names), AccessExclusiveLock);
                 }
                 break;
             }

@@ -119,20 +119,49 @@ size_t leading_noise(const std::string &t) {
     return i;
 }
 
-int utf8_chars(const char *p, size_t n) {
+MemoryContext parse_context = nullptr;  // the innermost ParseMemoryScope's, if any
+
+}  // namespace
+
+ParseMemoryScope::ParseMemoryScope() : outer_(parse_context) {
+    MemoryContext created = nullptr;
+    guarded([&created] {
+        created = AllocSetContextCreate(CurrentMemoryContext, "pg_migrate parse trees",
+                                        ALLOCSET_DEFAULT_SIZES);
+    });
+    context_ = created;
+    parse_context = context_;
+}
+
+ParseMemoryScope::~ParseMemoryScope() {
+    parse_context = outer_;
+    // MemoryContextDelete does not raise errors; it only frees.
+    if (context_ != nullptr) MemoryContextDelete(context_);
+}
+
+int char_count(const char *text, size_t bytes) {
     int chars = 0;
-    for (size_t i = 0; i < n; ++i)
-        if ((static_cast<unsigned char>(p[i]) & 0xC0) != 0x80) ++chars;
+    guarded([&chars, text, bytes] { chars = pg_mbstrlen_with_len(text, static_cast<int>(bytes)); });
     return chars;
 }
 
-}  // namespace
+size_t byte_offset_of_char(const std::string &text, int char_pos) {
+    size_t offset = 0;
+    const char *p = text.c_str();
+    const size_t size = text.size();
+    guarded([&offset, p, size, char_pos] {
+        for (int c = 1; c < char_pos && offset < size; ++c) offset += pg_mblen(p + offset);
+    });
+    return offset < size ? offset : size;
+}
 
 std::vector<ParsedStatement> parse_script(const std::string &script) {
     const char *text = script.c_str();
     CStatement *stmts = nullptr;
     int count = 0;
-    guarded([text, &stmts, &count] {
+    MemoryContext target = parse_context;
+    guarded([text, &stmts, &count, target] {
+        MemoryContext caller = target != nullptr ? MemoryContextSwitchTo(target) : nullptr;
         List *tree = raw_parser(text, RAW_PARSE_DEFAULT);
         count = list_length(tree);
         stmts = static_cast<CStatement *>(palloc0(sizeof(CStatement) * (count > 0 ? count : 1)));
@@ -147,6 +176,7 @@ std::vector<ParsedStatement> parse_script(const std::string &script) {
             stmts[i].transaction_control = IsA(raw->stmt, TransactionStmt);
             ++i;
         }
+        if (caller != nullptr) MemoryContextSwitchTo(caller);
     });
     std::vector<ParsedStatement> out;
     out.reserve(count);
@@ -156,15 +186,15 @@ std::vector<ParsedStatement> parse_script(const std::string &script) {
         const CStatement &c = stmts[i];
         const int start = c.location < 0 ? 0 : c.location;
         const int len = c.length > 0 ? c.length : static_cast<int>(script.size()) - start;
-        // Count UTF-8 characters up to the statement start (server encoding is assumed
-        // ASCII-compatible; positions in errors are character based).
-        for (; counted_to < start; ++counted_to)
-            if ((static_cast<unsigned char>(text[counted_to]) & 0xC0) != 0x80) ++char_pos;
+        // Characters up to the statement start, in the server encoding (positions in errors
+        // are character based).
+        char_pos += char_count(text + counted_to, static_cast<size_t>(start - counted_to));
+        counted_to = start;
         ParsedStatement s;
         s.text = script.substr(start, len);
         s.byte_offset = start;
         s.char_position = char_pos;
-        s.text_position = char_pos + utf8_chars(s.text.data(), leading_noise(s.text));
+        s.text_position = char_pos + char_count(s.text.data(), leading_noise(s.text));
         s.command = c.command ? c.command : "";
         s.no_transaction_reason = c.reason ? c.reason : "";
         s.transaction_control = c.transaction_control;

@@ -2,10 +2,27 @@
 // statements that cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM...).
 #pragma once
 
+#include "pg/postgres.hpp"
+
 #include <string>
 #include <vector>
 
 namespace pgm::pg {
+
+// While one is alive, parse_script puts its parse trees in a memory context of the scope's,
+// deleted when the scope ends: a long migrate_execute() call does not keep every attempt's
+// trees until it returns.
+class ParseMemoryScope {
+  public:
+    ParseMemoryScope();
+    ~ParseMemoryScope();
+    ParseMemoryScope(const ParseMemoryScope &) = delete;
+    ParseMemoryScope &operator=(const ParseMemoryScope &) = delete;
+
+  private:
+    MemoryContext context_ = nullptr;
+    MemoryContext outer_ = nullptr;
+};
 
 struct ParsedStatement {
     std::string text;       // exactly the bytes the parser assigned to the statement
@@ -20,6 +37,13 @@ struct ParsedStatement {
 
 // Throws PgError (SQLSTATE 42601 with a position) when the script does not parse.
 std::vector<ParsedStatement> parse_script(const std::string &script);
+
+// Characters in the first `bytes` bytes of text, in the server encoding (error positions
+// are character based).
+int char_count(const char *text, size_t bytes);
+
+// The byte offset of a 1-based character position in text (text.size() past the end).
+size_t byte_offset_of_char(const std::string &text, int char_pos);
 
 // The statement's text without leading whitespace and comment-only lines, for messages.
 std::string display_text(const ParsedStatement &statement, size_t max_length = 2000);

@@ -16,6 +16,7 @@ Subtransaction::Subtransaction() : context_(CurrentMemoryContext), owner_(Curren
 }
 
 void Subtransaction::commit() {
+    if (!open_) throw UserError("XX000", "pg_migrate internal error: subtransaction not open");
     MemoryContext ctx = context_;
     ResourceOwner owner = owner_;
     open_ = false;
@@ -27,6 +28,8 @@ void Subtransaction::commit() {
 }
 
 void Subtransaction::rollback() {
+    // A second rollback (after one that failed) would release the enclosing level instead.
+    if (!open_) return;
     MemoryContext ctx = context_;
     ResourceOwner owner = owner_;
     open_ = false;
@@ -41,8 +44,10 @@ Subtransaction::~Subtransaction() {
     if (!open_) return;
     try {
         rollback();
-    } catch (...) {
-        // The enclosing transaction is being aborted by the exception in flight anyway.
+    } catch (const std::exception &e) {
+        // Unwinding already: the error in flight aborts the enclosing transaction, which
+        // finishes this cleanup. Say that it failed instead of hiding it.
+        note_cleanup_failure("rolling back a subtransaction", e.what());
     }
 }
 
