@@ -875,3 +875,19 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- pg_migrate's own objects -------------------------------------------------------------------
+-- DDL on them from inside a running migration is refused (the executor is using them); the
+-- trigger returns at once for everything else, in every session.
+CREATE FUNCTION pg_migrate.guard_own_objects()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'pgm_guard_own_objects'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION pg_migrate.guard_own_objects() FROM PUBLIC;
+CREATE EVENT TRIGGER pg_migrate_guard_ddl ON ddl_command_end
+    EXECUTE FUNCTION pg_migrate.guard_own_objects();
+CREATE EVENT TRIGGER pg_migrate_guard_drop ON sql_drop
+    EXECUTE FUNCTION pg_migrate.guard_own_objects();
+CREATE EVENT TRIGGER pg_migrate_guard_drop_start ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
+    EXECUTE FUNCTION pg_migrate.guard_own_objects();

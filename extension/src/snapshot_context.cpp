@@ -32,6 +32,10 @@ UserScriptRunning::~UserScriptRunning() {
     --user_scripts_running;
 }
 
+bool user_script_is_running() {
+    return user_scripts_running > 0;
+}
+
 void refuse_inside_migration(const char *function) {
     if (user_scripts_running == 0) return;
     throw pg::UserError(

@@ -27,6 +27,9 @@ class UserScriptRunning {
     UserScriptRunning &operator=(const UserScriptRunning &) = delete;
 };
 
+// Whether a user's script is running in this backend right now.
+bool user_script_is_running();
+
 // Throws a UserError when called from inside a running migration's script.
 void refuse_inside_migration(const char *function);
 

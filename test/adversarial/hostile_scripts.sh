@@ -49,6 +49,20 @@ out=$(q -c "SELECT string_agg(status, ',') FROM migrate_execute(); SHOW search_p
 check_eq "applied, and the session's search_path is the caller's again" 'applied,applied|"$user", public|' "$out"
 check_eq "the statements after the SET saw it" "s3" "$(q -c "SELECT relnamespace::regnamespace FROM pg_class WHERE relname = 't3'")"
 
+echo "== a migration that changes pg_migrate's own objects"
+q -c "SELECT migrate_register('5', 'alter_log', 'ALTER TABLE pg_migrate.execution_log ADD COLUMN x int')" >/dev/null
+out=$(q -c "SELECT status || ': ' || message FROM migrate_execute()" 2>&1)
+check_eq "altering the execution log is refused clearly" "failed: 55006: a migration may not change pg_migrate's own objects (up statement 1)" "$out"
+check_eq "and logged" "failed" "$(q -c "SELECT status FROM pg_migrate.execution_log WHERE version = '5' ORDER BY id DESC LIMIT 1")"
+q -c "SELECT migrate_register('5', 'alter_log', 'DROP EXTENSION pg_migrate CASCADE')" >/dev/null
+out=$(q -c "SELECT status || ': ' || message FROM migrate_execute()" 2>&1)
+check_eq "dropping the extension is refused clearly" "failed: 55006: a migration may not change pg_migrate's own objects (up statement 1)" "$out"
+q -c "SELECT migrate_register('5', 'alter_log', 'CREATE TABLE pg_migrate.intruder (i int)')" >/dev/null
+out=$(q -c "SELECT status FROM migrate_execute()" 2>&1)
+check_eq "creating objects in the pg_migrate schema is refused" "failed" "$out"
+check_eq "outside migrations DDL is not affected" "ok" "$(q -c "CREATE TABLE ddl_outside (i int); DROP TABLE ddl_outside; SELECT 'ok'")"
+q -c "DELETE FROM pg_migrate.migration WHERE version = '5'" >/dev/null
+
 echo "== a pending migration's CHECK is read from the parse tree, not cut from text"
 q >/dev/null <<'SQL'
 CREATE TABLE accounts (id int PRIMARY KEY, bal int);
