@@ -1,6 +1,8 @@
 // Guards of the migrate_backfill() procedure that need PostgreSQL's internals.
 #include "pg/arguments.hpp"
 #include "pg/canonical_text.hpp"
+#include "pg/clause_parser.hpp"
+#include "pg/session_limits.hpp"
 #include "pg/error.hpp"
 #include "snapshot_context.hpp"
 
@@ -15,19 +17,9 @@ Datum backfill_clauses_check_impl(FunctionCallInfo fcinfo) {
     const auto set_clause = pg::text_arg(fcinfo, 0);
     const auto where_clause = pg::text_arg(fcinfo, 1);
     if (!set_clause) throw pg::UserError("22004", "set_clause must not be NULL");
-    const std::string update = "UPDATE pg_migrate_clause_check SET " + *set_clause + "\n";
-    const char *update_text = update.c_str();
     bool set_ok = false;
     try {
-        pg::guarded([update_text, &set_ok] {
-            List *tree = raw_parser(update_text, RAW_PARSE_DEFAULT);
-            if (list_length(tree) != 1) return;
-            Node *stmt = linitial_node(RawStmt, tree)->stmt;
-            if (!IsA(stmt, UpdateStmt)) return;
-            UpdateStmt *u = castNode(UpdateStmt, stmt);
-            set_ok = u->whereClause == nullptr && u->fromClause == NIL && u->returningList == NIL &&
-                     u->withClause == nullptr;
-        });
+        set_ok = pg::is_only_assignments(*set_clause);
     } catch (const pg::PgError &e) {
         throw pg::UserError(
             "42601", std::string("set_clause does not parse: ") + e.what(), "",
@@ -38,22 +30,9 @@ Datum backfill_clauses_check_impl(FunctionCallInfo fcinfo) {
                             "It may not contain WHERE, FROM, RETURNING or another statement.",
                             "Put the row filter in where_clause.");
     if (where_clause) {
-        const char *where_text = where_clause->c_str();
         bool where_ok = false;
         try {
-            pg::guarded([where_text, &where_ok] {
-                List *tree = raw_parser(where_text, RAW_PARSE_PLPGSQL_EXPR);
-                if (list_length(tree) != 1) return;
-                Node *stmt = linitial_node(RawStmt, tree)->stmt;
-                if (!IsA(stmt, SelectStmt)) return;
-                SelectStmt *sel = castNode(SelectStmt, stmt);
-                where_ok = list_length(sel->targetList) == 1 && sel->fromClause == NIL &&
-                           sel->whereClause == nullptr && sel->groupClause == NIL &&
-                           sel->havingClause == nullptr && sel->windowClause == NIL &&
-                           sel->sortClause == NIL && sel->limitCount == nullptr &&
-                           sel->limitOffset == nullptr && sel->lockingClause == NIL &&
-                           sel->distinctClause == NIL && sel->op == SETOP_NONE;
-            });
+            where_ok = pg::is_one_expression(*where_clause);
         } catch (const pg::PgError &e) {
             throw pg::UserError("42601",
                                 std::string("where_clause is not one expression: ") + e.what(), "",
@@ -71,7 +50,7 @@ Datum backfill_clauses_check_impl(FunctionCallInfo fcinfo) {
 // outside an explicit transaction block; say so before any work instead of failing later.
 Datum backfill_require_no_transaction_block_impl(FunctionCallInfo fcinfo) {
     refuse_inside_migration("migrate_backfill()");
-    if (IsTransactionBlock())
+    if (pg::in_transaction_block())
         throw pg::UserError(
             "25001", "migrate_backfill() cannot run inside a transaction block",
             "It commits after every batch so that no batch holds its locks for long.",
@@ -85,27 +64,14 @@ Datum backfill_require_no_transaction_block_impl(FunctionCallInfo fcinfo) {
 Datum backfill_set_columns_impl(FunctionCallInfo fcinfo) {
     const auto set_clause = pg::text_arg(fcinfo, 0);
     if (!set_clause) PG_RETURN_NULL();
-    const std::string update = "UPDATE pg_migrate_clause_check SET " + *set_clause + "\n";
-    const char *update_text = update.c_str();
-    ArrayType *result = nullptr;
-    pg::guarded([update_text, &result] {
-        List *tree = raw_parser(update_text, RAW_PARSE_DEFAULT);
-        UpdateStmt *u = castNode(UpdateStmt, linitial_node(RawStmt, tree)->stmt);
-        const int n = list_length(u->targetList);
-        Datum *names = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
-        int i = 0;
-        ListCell *lc;
-        foreach (lc, u->targetList) names[i++] = CStringGetTextDatum(lfirst_node(ResTarget, lc)->name);
-        result = construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT);
-    });
-    PG_RETURN_ARRAYTYPE_P(result);
+    return pg::text_array_datum(pg::assigned_columns(*set_clause));
+
 }
 
 // A key value as settings-independent text (pg/canonical_text.hpp).
 Datum backfill_key_text_impl(FunctionCallInfo fcinfo) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-    Oid type = InvalidOid;
-    pg::guarded([&type, fcinfo] { type = get_fn_expr_argtype(fcinfo->flinfo, 0); });
+    const Oid type = pg::argument_type(fcinfo, 0);
     if (!OidIsValid(type)) throw pg::UserError("42804", "backfill_key_text: unknown argument type");
     return pg::text_datum(pg::canonical_output(type, PG_GETARG_DATUM(0)));
 }
@@ -114,8 +80,7 @@ Datum backfill_key_text_impl(FunctionCallInfo fcinfo) {
 Datum backfill_key_value_impl(FunctionCallInfo fcinfo) {
     const auto text = pg::text_arg(fcinfo, 0);
     if (!text) PG_RETURN_NULL();
-    Oid type = InvalidOid;
-    pg::guarded([&type, fcinfo] { type = get_fn_expr_argtype(fcinfo->flinfo, 1); });
+    const Oid type = pg::argument_type(fcinfo, 1);
     if (!OidIsValid(type))
         throw pg::UserError("42804", "backfill_key_value: unknown argument type");
     return pg::canonical_input(type, *text);

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "cpp_only.hpp"  // last: no PostgreSQL in this file
+
 namespace pgm {
 
 std::string normalize_script(std::string_view script) {

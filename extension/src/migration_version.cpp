@@ -1,5 +1,7 @@
 #include "migration_version.hpp"
 
+#include "cpp_only.hpp"  // last: no PostgreSQL in this file
+
 namespace pgm {
 
 std::optional<std::string> version_problem(std::string_view version) {

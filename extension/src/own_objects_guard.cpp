@@ -1,47 +1,29 @@
 // An event trigger that refuses DDL on pg_migrate's own objects from inside a running
 // migration: dropping or altering the registry or the logs while the executor uses them
 // ended in "cache lookup failed" or a row-type mismatch, with nothing logged.
-#include "pg/arguments.hpp"
 #include "pg/error.hpp"
+#include "pg/event_trigger.hpp"
 #include "pg/spi.hpp"
 #include "snapshot_context.hpp"
-
-extern "C" {
-#include "commands/event_trigger.h"
-}
 
 namespace pgm {
 
 namespace {
 
 Datum guard_own_objects_impl(FunctionCallInfo fcinfo) {
-    if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+    const auto event_name = pg::event_trigger_event(fcinfo);
+    if (!event_name)
         throw pg::UserError("39P01", "pg_migrate.guard_own_objects() is an event trigger");
     if (!user_script_is_running()) PG_RETURN_VOID();
-    const auto *data = reinterpret_cast<EventTriggerData *>(fcinfo->context);
-    const std::string event = data->event;
+    const std::string &event = *event_name;
     if (event == "ddl_command_start") {
         // DROP EXTENSION pg_migrate / DROP SCHEMA pg_migrate: refused before anything is
         // dropped (afterwards the executor's own tables are gone mid-call).
-        const char *dropped = nullptr;
-        Node *tree = data->parsetree;
-        pg::guarded([tree, &dropped] {
-            if (tree == nullptr || !IsA(tree, DropStmt)) return;
-            DropStmt *d = castNode(DropStmt, tree);
-            if (d->removeType != OBJECT_EXTENSION && d->removeType != OBJECT_SCHEMA) return;
-            ListCell *lc;
-            foreach (lc, d->objects) {
-                Node *name = static_cast<Node *>(lfirst(lc));
-                if (!IsA(name, String)) continue;
-                const char *s = strVal(name);
-                if (strcmp(s, "pg_migrate") == 0 || strcmp(s, "pg_migrate_snapshots") == 0)
-                    dropped = s;
-            }
-        });
-        if (dropped != nullptr)
+        if (auto dropped =
+                pg::dropped_extension_or_schema(fcinfo, {"pg_migrate", "pg_migrate_snapshots"}))
             throw pg::UserError("55006", "a migration may not change pg_migrate's own objects",
                                 "Migration " + current_migration_version() + " drops " +
-                                    dropped + ".",
+                                    *dropped + ".",
                                 "Drop the extension outside migrations.");
         PG_RETURN_VOID();
     }

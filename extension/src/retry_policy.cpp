@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpp_only.hpp"  // last: no PostgreSQL in this file
+
 namespace pgm {
 
 bool is_retryable_sqlstate(std::string_view sqlstate) {

@@ -1,5 +1,7 @@
 #include "script_directives.hpp"
 
+#include "cpp_only.hpp"  // last: no PostgreSQL in this file
+
 namespace pgm {
 
 static std::string_view trim(std::string_view s) {

@@ -40,4 +40,24 @@ Datum text_datum(const std::string &value) {
     return d;
 }
 
+Datum text_array_datum(const std::vector<std::string> &values) {
+    std::vector<const char *> cs;
+    for (const auto &v : values) cs.push_back(v.c_str());
+    const char *const *data = cs.data();
+    const int n = static_cast<int>(cs.size());
+    Datum d = 0;
+    guarded([&d, data, n] {
+        Datum *items = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+        for (int i = 0; i < n; ++i) items[i] = CStringGetTextDatum(data[i]);
+        d = PointerGetDatum(construct_array(items, n, TEXTOID, -1, false, TYPALIGN_INT));
+    });
+    return d;
+}
+
+Oid argument_type(FunctionCallInfo fcinfo, int n) {
+    Oid type = InvalidOid;
+    guarded([&type, fcinfo, n] { type = get_fn_expr_argtype(fcinfo->flinfo, n); });
+    return type;
+}
+
 }  // namespace pgm::pg

@@ -145,6 +145,10 @@ int parse_duration_ms(const std::string &text, const char *what) {
     return result;
 }
 
+bool in_transaction_block() {
+    return IsTransactionBlock();
+}
+
 bool at_read_committed() {
     return !IsolationUsesXactSnapshot();
 }

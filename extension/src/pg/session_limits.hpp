@@ -61,6 +61,9 @@ void sleep_ms(int ms);
 int parse_duration_ms(const std::string &text, const char *what);
 
 bool at_read_committed();
+
+// Whether an explicit transaction block (BEGIN ... COMMIT) is open.
+bool in_transaction_block();
 TimestampTz now();
 std::string format_timestamp(TimestampTz ts);
 
