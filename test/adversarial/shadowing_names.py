@@ -23,7 +23,6 @@ import os
 import re
 import sys
 
-OP_CHARS = "+-*/<>=~!@#%^&|`?"
 OP_RE = re.compile(r"[+\-*/<>=~!@#%^&|`?]+")
 IDENT_CALL_RE = re.compile(r"(?<![A-Za-z0-9_$])([A-Za-z_][A-Za-z0-9_$]*)\s*\(")
 QUOTED_CALL_RE = re.compile(r'"([^"]+)"\s*\(')  # "char"(...) and other quoted names

@@ -148,7 +148,7 @@ DECLARE
 BEGIN
     SELECT * INTO p FROM pg_catalog.pg_proc WHERE oid OPERATOR(pg_catalog.=) fn;
     label := pg_catalog.format('app.%I(%s)', p.proname, types);
-    SELECT pg_catalog.string_agg(pg_catalog.quote_ident(p.proargnames[k]), ', ' ORDER BY k)
+    SELECT pg_catalog.string_agg(app.quote_always(p.proargnames[k]), ', ' ORDER BY k)
       INTO outs
       FROM pg_catalog.generate_subscripts(p.proargmodes, 1) k
      WHERE p.proargmodes[k] OPERATOR(pg_catalog.=) ANY ('{o,b}');
@@ -172,87 +172,99 @@ BEGIN
 END
 $$;
 
--- Creates a plant aggregate app.<name>(args): the state function collects the inputs (and
--- spies), the final function spies and feeds them to the pg_catalog aggregate, so whatever
--- the original's (often internal) state, the result is the original's.
+-- Creates a plant aggregate app.<name>(args) that computes what the pg_catalog aggregate does:
+--   * when the original's transition state is an ordinary type: the same state, initial
+--     value and final function, and as state function a spy that calls the original's
+--     transition function (count(*), max, sum(integer), bool_or, ...);
+--   * when the state is internal (string_agg, array_agg, jsonb_agg, sum(bigint), ...): a spy
+--     state function collects the inputs in an array, and the final function (a spy too)
+--     feeds them, in order, to the pg_catalog aggregate.
 CREATE FUNCTION app.plant_aggregate(fn oid, origin text, argtypes text[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     p pg_catalog.pg_proc;
     ag pg_catalog.pg_aggregate;
+    tf pg_catalog.pg_proc;
     id integer;
     label text;
-    nargs integer := pg_catalog.array_length(argtypes, 1);
+    nargs integer := COALESCE(pg_catalog.array_length(argtypes, 1), 0);
+    sargs text := pg_catalog.array_to_string(argtypes, ', ');
+    params text;
     elem text;
     stype text;
     sfunc text;
     ffunc text;
     spy text;
+    ftype text;
+    acceptable text[] := '{anyelement,anynonarray,anyenum,anyarray,anycompatible,anycompatiblenonarray,anycompatiblearray}';
 BEGIN
     SELECT * INTO p FROM pg_catalog.pg_proc WHERE oid OPERATOR(pg_catalog.=) fn;
     SELECT * INTO ag FROM pg_catalog.pg_aggregate WHERE aggfnoid OPERATOR(pg_catalog.=) fn;
+    SELECT * INTO tf FROM pg_catalog.pg_proc WHERE oid OPERATOR(pg_catalog.=) ag.aggtransfn;
     IF ag.aggkind OPERATOR(pg_catalog.<>) 'n' THEN
         RAISE EXCEPTION 'ordered-set or hypothetical-set aggregate';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.unnest(argtypes) t JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) t::pg_catalog.regtype
+                WHERE y.typtype OPERATOR(pg_catalog.=) 'p' AND t OPERATOR(pg_catalog.<>) ALL (acceptable)) THEN
+        RAISE EXCEPTION 'pseudo-type argument % (PL/pgSQL functions cannot accept it)',
+              (SELECT t FROM pg_catalog.unnest(argtypes) t JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) t::pg_catalog.regtype
+                WHERE y.typtype OPERATOR(pg_catalog.=) 'p' AND t OPERATOR(pg_catalog.<>) ALL (acceptable) LIMIT 1);
     END IF;
     label := pg_catalog.format('app.%I(%s)', p.proname, COALESCE(NULLIF(pg_catalog.array_to_string(argtypes, ','), ''), '*'));
     id := app.new_plant('aggregate', origin, p.proname::text, label);
     spy := pg_catalog.format('PERFORM app.spy(%s, %L);', id, label);
     sfunc := pg_catalog.format('app.%I', pg_catalog.concat('plant_sfunc_', id));
     ffunc := pg_catalog.format('app.%I', pg_catalog.concat('plant_final_', id));
-    IF nargs IS NULL THEN
-        -- count(*): the state is the count; int8inc is the transition.
-        EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(bigint) RETURNS bigint LANGUAGE plpgsql AS %L', sfunc,
-                                  E'BEGIN\n' OPERATOR(pg_catalog.||) spy OPERATOR(pg_catalog.||) E'\nRETURN pg_catalog.int8inc($1);\nEND');
-        EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(bigint) RETURNS bigint LANGUAGE plpgsql AS %L', ffunc,
-                                  E'BEGIN\n' OPERATOR(pg_catalog.||) spy OPERATOR(pg_catalog.||) E'\nRETURN $1;\nEND');
-        EXECUTE pg_catalog.format('CREATE AGGREGATE app.%I(*) (SFUNC = %s, STYPE = bigint, INITCOND = ''0'', FINALFUNC = %s)',
-                                  p.proname, sfunc, ffunc);
+    ftype := pg_catalog.format_type(p.prorettype, NULL);
+    params := (SELECT pg_catalog.string_agg(pg_catalog.concat('$', k), ', ') FROM pg_catalog.generate_series(2, nargs OPERATOR(pg_catalog.+) 1) k);
+    IF ag.aggtranstype OPERATOR(pg_catalog.<>) 'pg_catalog.internal'::pg_catalog.regtype
+       AND (ag.aggfinalfn OPERATOR(pg_catalog.=) 0 OR NOT ag.aggfinalextra) THEN
+        stype := pg_catalog.format_type(ag.aggtranstype, NULL);
+        EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(%s) RETURNS %s LANGUAGE plpgsql %s AS %L', sfunc,
+                                  pg_catalog.concat_ws(', ', stype, NULLIF(sargs, '')), stype,
+                                  CASE WHEN tf.proisstrict THEN 'STRICT' ELSE 'CALLED ON NULL INPUT' END,
+                                  pg_catalog.format(E'BEGIN\n%s\nRETURN pg_catalog.%I(%s);\nEND', spy, tf.proname,
+                                                    pg_catalog.concat_ws(', ', '$1', params)));
+        EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(%s) RETURNS %s LANGUAGE plpgsql AS %L', ffunc, stype, ftype,
+                                  pg_catalog.format(E'BEGIN\n%s\nRETURN %s;\nEND', spy,
+                                                    CASE WHEN ag.aggfinalfn OPERATOR(pg_catalog.=) 0 THEN '$1'
+                                                         ELSE pg_catalog.format('pg_catalog.%I($1)',
+                                                              (SELECT proname FROM pg_catalog.pg_proc WHERE oid OPERATOR(pg_catalog.=) ag.aggfinalfn)) END));
+        EXECUTE pg_catalog.format('CREATE AGGREGATE app.%I(%s) (SFUNC = %s, STYPE = %s, FINALFUNC = %s%s)',
+                                  p.proname, COALESCE(NULLIF(sargs, ''), '*'), sfunc, stype, ffunc,
+                                  CASE WHEN ag.agginitval IS NOT NULL
+                                       THEN ', INITCOND = ' OPERATOR(pg_catalog.||) pg_catalog.quote_literal(ag.agginitval) ELSE '' END);
     ELSE
-        IF EXISTS (SELECT 1 FROM pg_catalog.unnest(argtypes) t
-                    WHERE t OPERATOR(pg_catalog.<>) argtypes[1]) THEN
-            RAISE EXCEPTION 'arguments of different types (the plant collects them in one array)';
+        IF EXISTS (SELECT 1 FROM pg_catalog.unnest(argtypes) t WHERE t OPERATOR(pg_catalog.<>) argtypes[1]) THEN
+            RAISE EXCEPTION 'internal state, and arguments of different types (the plant collects them in one array)';
         END IF;
         elem := argtypes[1];
-        IF (SELECT typtype FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) elem::pg_catalog.regtype) OPERATOR(pg_catalog.=) 'p'
-           AND elem OPERATOR(pg_catalog.<>) ALL ('{anyelement,anynonarray,anyenum,anycompatible,anycompatiblenonarray}') THEN
-            RAISE EXCEPTION 'pseudo-type argument % (PL/pgSQL functions cannot accept it)', elem;
-        END IF;
         IF elem OPERATOR(pg_catalog.=) ANY ('{anyarray,anycompatiblearray}') OR elem OPERATOR(pg_catalog.~~) '%[]' THEN
-            RAISE EXCEPTION 'array arguments (the plant collects the inputs in an array)';
+            RAISE EXCEPTION 'internal state, and array arguments (the plant collects the inputs in an array)';
         END IF;
         stype := CASE WHEN elem OPERATOR(pg_catalog.=) ANY ('{anyelement,anynonarray,anyenum}') THEN 'anyarray'
                       WHEN elem OPERATOR(pg_catalog.=) ANY ('{anycompatible,anycompatiblenonarray}') THEN 'anycompatiblearray'
                       ELSE elem OPERATOR(pg_catalog.||) '[]' END;
         IF nargs OPERATOR(pg_catalog.=) 1 THEN
             EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(%s, %s) RETURNS %s LANGUAGE plpgsql AS %L', sfunc, stype, elem, stype,
-                                      E'BEGIN\n' OPERATOR(pg_catalog.||) spy OPERATOR(pg_catalog.||)
-                                      E'\nRETURN pg_catalog.array_append($1, $2);\nEND');
-            EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(%s) RETURNS %s LANGUAGE plpgsql AS %L', ffunc, stype,
-                                      pg_catalog.format_type(p.prorettype, NULL),
-                                      E'BEGIN\n' OPERATOR(pg_catalog.||) spy OPERATOR(pg_catalog.||)
-                                      pg_catalog.format(E'\nRETURN (SELECT pg_catalog.%I(u.x ORDER BY u.o) FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(x, o));\nEND',
-                                                        p.proname));
+                                      pg_catalog.format(E'BEGIN\n%s\nRETURN pg_catalog.array_append($1, $2);\nEND', spy));
+            EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(%s) RETURNS %s LANGUAGE plpgsql AS %L', ffunc, stype, ftype,
+                                      pg_catalog.format(E'BEGIN\n%s\nRETURN (SELECT pg_catalog.%I(u.x ORDER BY u.o) FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(x, o));\nEND',
+                                                        spy, p.proname));
         ELSE
             -- Several arguments of one type: one row of a two-dimensional array per input row.
-            EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(%s, %s) RETURNS %s LANGUAGE plpgsql AS %L', sfunc, stype,
-                                      pg_catalog.array_to_string(argtypes, ', '), stype,
-                                      E'BEGIN\n' OPERATOR(pg_catalog.||) spy OPERATOR(pg_catalog.||)
-                                      pg_catalog.format(E'\nRETURN pg_catalog.array_cat($1, ARRAY[ARRAY[%s]]);\nEND',
-                                                        (SELECT pg_catalog.string_agg(pg_catalog.concat('$', k OPERATOR(pg_catalog.+) 1), ', ')
-                                                           FROM pg_catalog.generate_series(1, nargs) k)));
-            EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(%s) RETURNS %s LANGUAGE plpgsql AS %L', ffunc, stype,
-                                      pg_catalog.format_type(p.prorettype, NULL),
-                                      E'BEGIN\n' OPERATOR(pg_catalog.||) spy OPERATOR(pg_catalog.||)
-                                      pg_catalog.format(E'\nRETURN (SELECT pg_catalog.%I(%s ORDER BY r) FROM pg_catalog.generate_subscripts($1, 1) AS r);\nEND',
-                                                        p.proname,
+            EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(%s, %s) RETURNS %s LANGUAGE plpgsql AS %L', sfunc, stype, sargs, stype,
+                                      pg_catalog.format(E'BEGIN\n%s\nRETURN pg_catalog.array_cat($1, ARRAY[ARRAY[%s]]);\nEND', spy, params));
+            EXECUTE pg_catalog.format(E'CREATE FUNCTION %s(%s) RETURNS %s LANGUAGE plpgsql AS %L', ffunc, stype, ftype,
+                                      pg_catalog.format(E'BEGIN\n%s\nRETURN (SELECT pg_catalog.%I(%s ORDER BY r) FROM pg_catalog.generate_subscripts($1, 1) AS r);\nEND',
+                                                        spy, p.proname,
                                                         (SELECT pg_catalog.string_agg(pg_catalog.format('$1[r][%s]', k), ', ')
                                                            FROM pg_catalog.generate_series(1, nargs) k)));
         END IF;
         EXECUTE pg_catalog.format('CREATE AGGREGATE app.%I(%s) (SFUNC = %s, STYPE = %s, FINALFUNC = %s, FINALFUNC_MODIFY = READ_ONLY)',
-                                  p.proname, pg_catalog.array_to_string(argtypes, ', '), sfunc, stype, ffunc);
+                                  p.proname, sargs, sfunc, stype, ffunc);
     END IF;
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION app.%I(%s) TO PUBLIC', p.proname,
-                              pg_catalog.array_to_string(argtypes, ', '));
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION app.%I(%s) TO PUBLIC', p.proname, sargs);
 END
 $$;
 
@@ -265,6 +277,9 @@ DECLARE
     id integer;
     label text;
     fname text;
+    -- The original's selectivity estimators, so that plans stay close to the original's;
+    -- the pattern ones need a negator the plant does not have, and are left out.
+    estimators text[] := '{eqsel,neqsel,scalarltsel,scalarlesel,scalargtsel,scalargesel,eqjoinsel,neqjoinsel,scalarltjoinsel,scalarlejoinsel,scalargtjoinsel,scalargejoinsel}';
 BEGIN
     label := pg_catalog.format('app.%s(%s,%s)', opname, COALESCE(lefttype, 'NONE'), righttype);
     id := app.new_plant('operator', origin, opname, label);
@@ -276,8 +291,8 @@ BEGIN
     EXECUTE pg_catalog.format('CREATE OPERATOR app.%s (%s RIGHTARG = %s, FUNCTION = %s%s%s)', opname,
                               CASE WHEN lefttype IS NOT NULL THEN pg_catalog.format('LEFTARG = %s,', lefttype) ELSE '' END,
                               righttype, fname,
-                              CASE WHEN rest IS NOT NULL AND rest OPERATOR(pg_catalog.<>) 0 THEN ', RESTRICT = pg_catalog.' OPERATOR(pg_catalog.||) rest::text ELSE '' END,
-                              CASE WHEN joinsel IS NOT NULL AND joinsel OPERATOR(pg_catalog.<>) 0 THEN ', JOIN = pg_catalog.' OPERATOR(pg_catalog.||) joinsel::text ELSE '' END);
+                              CASE WHEN rest::text OPERATOR(pg_catalog.=) ANY (estimators) THEN ', RESTRICT = pg_catalog.' OPERATOR(pg_catalog.||) rest::text ELSE '' END,
+                              CASE WHEN joinsel::text OPERATOR(pg_catalog.=) ANY (estimators) THEN ', JOIN = pg_catalog.' OPERATOR(pg_catalog.||) joinsel::text ELSE '' END);
 END
 $$;
 

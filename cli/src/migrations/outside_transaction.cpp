@@ -56,17 +56,21 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
                                                         int resume_from,
                                                         const std::function<void(int)> &done) {
     auto settings = conn.query(
-        "SELECT current_setting('pg_migrate.lock_timeout'), "
-        "current_setting('pg_migrate.statement_timeout'), "
-        "current_setting('pg_migrate.lock_retries')::int, "
-        "(extract(epoch FROM current_setting('pg_migrate.retry_delay')::interval) * 1000)::int, "
-        "(extract(epoch FROM current_setting('pg_migrate.retry_max_delay')::interval) * "
-        "1000)::int");
+        // Schema-qualified: this session runs with the user's search_path (for the
+        // migration's statements), where an overload could outmatch pg_catalog's.
+        "SELECT pg_catalog.current_setting('pg_migrate.lock_timeout'), "
+        "pg_catalog.current_setting('pg_migrate.statement_timeout'), "
+        "pg_catalog.current_setting('pg_migrate.lock_retries')::pg_catalog.int4, "
+        "(extract(epoch FROM pg_catalog.current_setting('pg_migrate.retry_delay')::pg_catalog.interval) "
+        "OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4, "
+        "(extract(epoch FROM pg_catalog.current_setting('pg_migrate.retry_max_delay')::pg_catalog.interval) "
+        "OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4");
     const auto &s = settings.rows.at(0);
     const pgm::RetryPolicy policy{std::stoi(s[2].value()), std::stoi(s[3].value()),
                                   std::stoi(s[4].value())};
     conn.query(
-        "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+        "SELECT pg_catalog.set_config('lock_timeout', $1, false), "
+        "pg_catalog.set_config('statement_timeout', $2, false)",
         {s[0], s[1]});
     std::mt19937_64 rng{std::random_device{}()};
     std::uniform_real_distribution<double> unit(0.0, 1.0);
