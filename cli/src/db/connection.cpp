@@ -1,7 +1,12 @@
 #include "db/connection.hpp"
 
+#include "migrations/terminal_text.hpp"
+
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <memory>
 
 namespace pgmig::db {
@@ -20,7 +25,9 @@ std::string field(const PGresult *r, int code) {
 
 void check(PGconn *conn, const ResultPtr &r) {
     const ExecStatusType status = PQresultStatus(r.get());
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
+    // An empty query string (an empty seed file, or only comments) did nothing, successfully.
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY)
+        return;
     if (!r) throw DbError("08006", PQerrorMessage(conn), "", "");
     std::string message = field(r.get(), PG_DIAG_MESSAGE_PRIMARY);
     if (message.empty()) message = PQresultErrorMessage(r.get());
@@ -39,22 +46,142 @@ std::string DbError::describe() const {
     return out;
 }
 
-Connection::Connection(const std::string &conninfo) {
+namespace {
+
+bool is_url(const std::string &conninfo) {
+    return conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0;
+}
+
+// libpq expands a `dbname` that looks like a conninfo string or URL; anything else is a name.
+bool is_connection_string(const std::string &conninfo) {
+    return is_url(conninfo) || conninfo.find('=') != std::string::npos;
+}
+
+// libpq's parse error in general terms. libpq quotes the offending token, which may be (part
+// of) a password, so only the kind of mistake is kept.
+std::string parse_problem(const std::string &libpq_message) {
+    const auto has = [&libpq_message](const char *s) {
+        return libpq_message.find(s) != std::string::npos;
+    };
+    if (has("percent-encod"))
+        return "invalid percent-encoding (a \"%\" must start a %XX escape "
+               "of two hexadecimal digits, and %00 is not allowed)";
+    if (has("URI query parameter") || has("key/value separator"))
+        return "a malformed query parameter (after \"?\", each is "
+               "keyword=value, joined by \"&\", with a libpq connection keyword)";
+    if (has("IPv6")) return "a malformed IPv6 host address (in [brackets])";
+    if (has("unexpected character"))
+        return "an unexpected character after the host (expected "
+               "\":port\" or \"/database\")";
+    if (has("missing \"=\""))
+        return "a word without \"=\" (write keyword=value pairs, and "
+               "quote a value with spaces: password='a b')";
+    if (has("unterminated quoted string")) return "an unterminated quoted value";
+    if (has("invalid connection option")) return "an unknown keyword";
+    return "a syntax error";
+}
+
+// An unencoded "@" or "/" in a URL's password moves the rest of the password into the host,
+// port or database name, which libpq then quotes in its errors.
+std::optional<std::string> misplaced_url_credentials(const std::string &url,
+                                                     const PQconninfoOption *options) {
+    // libpq's own split: the user info ends at the first "@", unless a "/" comes first; the
+    // host, port and database that follow, up to the query, hold no "@".
+    const size_t start = url.find("://") + 3;
+    const size_t userinfo_end = url.find_first_of("@/", start);
+    const size_t rest =
+        userinfo_end != std::string::npos && url[userinfo_end] == '@' ? userinfo_end + 1 : start;
+    const size_t query = std::min(url.find('?', rest), url.size());
+    const bool stray_at = url.substr(rest, query - rest).find('@') != std::string::npos;
+    bool bad_port = false;
+    for (const PQconninfoOption *o = options; o->keyword; ++o)
+        if (std::string(o->keyword) == "port" && o->val)
+            for (const char *c = o->val; *c; ++c)
+                bad_port = bad_port || !(std::isdigit(static_cast<unsigned char>(*c)) || *c == ',');
+    if (!stray_at && !bad_port) return std::nullopt;
+    return std::string(
+        "an \"@\" or \"/\" outside the URL syntax, or a port that is not a number: libpq "
+        "would read part of the user name or password as the host, port or database");
+}
+
+std::string source_label(std::string_view source, const std::string &conninfo) {
+    if (!source.empty()) return std::string(source);
+    const char *env = std::getenv("DATABASE_URL");
+    return env && conninfo == env ? "DATABASE_URL" : "--db";
+}
+
+constexpr const char *kConnectHint =
+    "Pass --db (conninfo or postgresql:// URL), or set DATABASE_URL or the PG* environment "
+    "variables.";
+
+}  // namespace
+
+std::optional<std::string> conninfo_problem(const std::string &conninfo) {
+    if (!is_connection_string(conninfo)) return std::nullopt;
+    char *error = nullptr;
+    PQconninfoOption *options = PQconninfoParse(conninfo.c_str(), &error);
+    if (!options) {
+        const std::string message = error ? error : "";
+        PQfreemem(error);
+        return parse_problem(message);
+    }
+    std::optional<std::string> problem;
+    if (is_url(conninfo)) problem = misplaced_url_credentials(conninfo, options);
+    PQconninfoFree(options);
+    return problem;
+}
+
+std::string printable_connection_error(std::string message,
+                                       const std::vector<std::string> &passwords) {
+    for (const auto &password : passwords) {
+        if (password.empty()) continue;
+        static const std::string kHidden = "********";
+        for (size_t at = message.find(password); at != std::string::npos;
+             at = message.find(password, at + kHidden.size()))
+            message.replace(at, password.size(), kHidden);
+    }
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+        message.pop_back();
+    return migrations::escape_for_terminal(message, true);
+}
+
+Connection::Connection(const std::string &conninfo, std::string_view source) {
+    if (auto problem = conninfo_problem(conninfo)) {
+        const std::string what = is_url(conninfo) ? "connection URL" : "connection string";
+        throw DbError("08001",
+                      "cannot connect to PostgreSQL: the " + what + " in " +
+                          source_label(source, conninfo) + " has " + *problem + "; the " + what +
+                          " is not shown, since it may contain a password",
+                      "",
+                      std::string(is_url(conninfo)
+                                      ? "In a postgresql:// URL, percent-encode these characters "
+                                        "of a user name or password: \"%\" as %25, \"@\" as "
+                                        "%40, \"/\" as %2F, \":\" as %3A"
+                                      : "Write keyword=value pairs; quote a value holding spaces "
+                                        "or quotes with '...' (\\' and \\\\ inside)") +
+                          "; or leave the password out and use PGPASSWORD or ~/.pgpass.");
+    }
     // With expand_dbname, a URL or a conninfo string in `dbname` is parsed like PQconnectdb.
     // pgmig is only the fallback: an application_name in --db, DATABASE_URL or PGAPPNAME wins.
     const char *keywords[] = {"dbname", "fallback_application_name", nullptr};
     const char *values[] = {conninfo.empty() ? nullptr : conninfo.c_str(), "pgmig", nullptr};
     conn_ = PQconnectdbParams(keywords, values, 1);
     if (PQstatus(conn_) != CONNECTION_OK) {
-        // libpq's message names host and database, never the password.
-        std::string message = PQerrorMessage(conn_);
-        while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-            message.pop_back();
+        // libpq's message names host, port, user and database; a password shows up only when
+        // it was written where one of those belongs, and it is hidden anyway.
+        std::vector<std::string> passwords;
+        if (const char *env = std::getenv("PGPASSWORD")) passwords.emplace_back(env);
+        if (const char *pass = conn_ ? PQpass(conn_) : nullptr) passwords.emplace_back(pass);
+        if (PQconninfoOption *used = conn_ ? PQconninfo(conn_) : nullptr) {
+            for (const PQconninfoOption *o = used; o->keyword; ++o)
+                if (std::string(o->keyword) == "password" && o->val) passwords.emplace_back(o->val);
+            PQconninfoFree(used);
+        }
+        const std::string message =
+            printable_connection_error(conn_ ? PQerrorMessage(conn_) : "out of memory", passwords);
         PQfinish(conn_);
         conn_ = nullptr;
-        throw DbError("08001", "cannot connect to PostgreSQL: " + message, "",
-                      "Pass --db (conninfo or postgresql:// URL), or set DATABASE_URL or the PG* "
-                      "environment variables.");
+        throw DbError("08001", "cannot connect to PostgreSQL: " + message, "", kConnectHint);
     }
     PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
 }

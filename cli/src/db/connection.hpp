@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct pg_conn;
@@ -39,10 +40,26 @@ class DbError : public std::runtime_error {
     std::string sqlstate_, detail_, hint_;
 };
 
+// What is wrong with `conninfo` (a conninfo string or URL; anything else is a database name)
+// as a noun phrase in general terms ("invalid percent-encoding (...)") that never quotes it,
+// since it may hold a password; nullopt when it is usable. Besides libpq's own parse errors, a URL
+// whose host, port or database name holds an "@" (or a port that is not a number) is refused: that
+// is what an unencoded "@" or "/" in a password turns into, and libpq would quote the pieces. Opens
+// no connection.
+std::optional<std::string> conninfo_problem(const std::string &conninfo);
+
+// libpq's message about a failed connection with each of `passwords` (non-empty ones) hidden
+// and control characters escaped, ready to print.
+std::string printable_connection_error(std::string message,
+                                       const std::vector<std::string> &passwords);
+
 class Connection {
   public:
     // `conninfo` is a libpq conninfo string or URL; empty uses the PG* environment.
-    explicit Connection(const std::string &conninfo);
+    // `source` names where it came from in error messages ("--target-db"); by default
+    // DATABASE_URL when it equals that variable, else --db. A conninfo libpq refuses is never
+    // printed, nor is any password.
+    explicit Connection(const std::string &conninfo, std::string_view source = {});
     ~Connection();
     Connection(const Connection &) = delete;
     Connection &operator=(const Connection &) = delete;

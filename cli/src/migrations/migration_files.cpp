@@ -1,11 +1,17 @@
 #include "migrations/migration_files.hpp"
 
 #include "migration_version.hpp"
+#include "migrations/terminal_text.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <map>
-#include <sstream>
 #include <stdexcept>
 
 namespace pgmig::migrations {
@@ -21,6 +27,10 @@ std::optional<std::string> name_problem(const std::string &name) {
 }
 
 std::optional<ParsedName> parse_file_name(const std::string &file_name, std::string *why) {
+    if (auto problem = file_name_problem(file_name)) {
+        *why = *problem;
+        return std::nullopt;
+    }
     static const char *kinds[] = {"up", "down", "verify"};
     std::string kind;
     std::string stem;
@@ -49,32 +59,181 @@ std::optional<ParsedName> parse_file_name(const std::string &file_name, std::str
     return parsed;
 }
 
+std::optional<std::string> file_name_problem(std::string_view file_name) {
+    for (size_t i = 0; i < file_name.size();) {
+        const size_t n = utf8_char_length(file_name, i);
+        if (n == 0)
+            return "the file name is not valid UTF-8 (byte " +
+                   escape_for_terminal(file_name.substr(i, 1)).substr(1) + "); rename the file";
+        const std::string escaped = escape_for_terminal(file_name.substr(i, n));
+        if (escaped != file_name.substr(i, n))
+            return "the file name contains the control character " + escaped + "; rename the file";
+        i += n;
+    }
+    return std::nullopt;
+}
+
+SqlFiles list_sql_files(const std::filesystem::path &dir) {
+    namespace fs = std::filesystem;
+    SqlFiles out;
+    std::error_code ec;
+    const fs::path root = fs::canonical(dir, ec);
+    if (ec)
+        throw std::runtime_error("cannot read the folder " + escape_for_terminal(dir.string()) +
+                                 ": " + ec.message());
+    for (const auto &entry : fs::directory_iterator(dir)) {
+        if (entry.path().extension() != ".sql") continue;
+        const std::string file = entry.path().filename().string();
+        const std::string shown = escape_for_terminal(file);
+        const fs::file_status status = entry.symlink_status();
+        if (fs::is_symlink(status)) {
+            // A link may point to another file of the folder (or of a subfolder); one that
+            // leads out of it would send that file, perhaps a secret, to the server and
+            // have it quoted back in an error.
+            const fs::path target = fs::canonical(entry.path(), ec);
+            if (ec) {
+                out.problems.push_back(
+                    {shown, "is a symbolic link whose target does not exist; remove it"});
+                continue;
+            }
+            const auto root_end =
+                std::mismatch(root.begin(), root.end(), target.begin(), target.end()).first;
+            if (root_end != root.end()) {
+                out.problems.push_back(
+                    {shown,
+                     "is a symbolic link to a file outside the folder; pgmig follows links only "
+                     "to files inside it: copy the file into the folder instead"});
+                continue;
+            }
+            if (!fs::is_regular_file(target, ec)) continue;  // a link to a directory, like one
+        } else if (!fs::is_regular_file(status)) {
+            continue;
+        }
+        if (auto problem = file_name_problem(file)) {
+            out.problems.push_back({shown, *problem});
+            continue;
+        }
+        out.files.push_back(entry.path());
+    }
+    std::sort(out.files.begin(), out.files.end());
+    std::sort(out.problems.begin(), out.problems.end(),
+              [](const FolderProblem &a, const FolderProblem &b) { return a.file < b.file; });
+    return out;
+}
+
+namespace {
+
+// Reads the script at `path` into `*text`, or says why not. No byte is read from a regular
+// file over the limit; from anything else (a pipe given to lint) at most one byte more.
+std::optional<std::string> load_script(const std::filesystem::path &path, std::string *text) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return "cannot be read: " + std::string(std::strerror(errno));
+    struct FdCloser {
+        int fd;
+        ~FdCloser() { ::close(fd); }
+    } closer{fd};
+    const auto over_limit = [](const std::string &size) {
+        return "is " + size + " bytes, over the limit of " + std::to_string(kMaxScriptBytes) +
+               " bytes (64 MiB) for a script file: split it into several files, or load the "
+               "data with COPY";
+    };
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return "cannot be read: " + std::string(std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) return std::string("is a directory, not a script file");
+    if (S_ISREG(st.st_mode)) {
+        if (static_cast<std::uintmax_t>(st.st_size) > kMaxScriptBytes)
+            return over_limit(std::to_string(st.st_size));
+        text->reserve(static_cast<size_t>(st.st_size));
+    }
+    char buffer[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return "cannot be read: " + std::string(std::strerror(errno));
+        if (n == 0) break;
+        text->append(buffer, static_cast<size_t>(n));
+        if (text->size() > kMaxScriptBytes)
+            return over_limit("more than " + std::to_string(kMaxScriptBytes));
+    }
+    if (auto problem = script_bytes_problem(*text)) return problem;
+    static constexpr std::string_view kBom = "\xEF\xBB\xBF";
+    if (std::string_view(*text).substr(0, kBom.size()) == kBom) text->erase(0, kBom.size());
+    return std::nullopt;
+}
+
+// The line (from 1) that the byte at `offset` is on.
+int line_of_byte(std::string_view text, size_t offset) {
+    int line = 1;
+    for (size_t i = 0; i < offset && i < text.size(); ++i)
+        if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n')))
+            ++line;
+    return line;
+}
+
+}  // namespace
+
+std::optional<std::string> script_bytes_problem(std::string_view bytes) {
+    const auto where = [&bytes](size_t offset) {
+        return "at line " + std::to_string(line_of_byte(bytes, offset)) + ", byte offset " +
+               std::to_string(offset);
+    };
+    for (size_t i = 0; i < bytes.size();) {
+        if (bytes[i] == '\0')
+            return "contains a NUL byte " + where(i) +
+                   "; PostgreSQL cannot take a NUL in SQL text, so the script would be sent cut "
+                   "short there: remove it";
+        const size_t n = utf8_char_length(bytes, i);
+        if (n == 0) {
+            char byte[8];
+            std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(bytes[i]));
+            return "is not valid UTF-8 " + where(i) + " (byte " + byte +
+                   "); script files must be UTF-8: convert it (for example with iconv -f "
+                   "LATIN1 -t UTF-8)";
+        }
+        i += n;
+    }
+    return std::nullopt;
+}
+
+std::string read_file(const std::filesystem::path &path) {
+    std::string text;
+    if (auto problem = load_script(path, &text))
+        throw std::runtime_error(escape_for_terminal(path.string()) + ": " + *problem);
+    return text;
+}
+
+int line_of_character(std::string_view text, int char_position) {
+    size_t offset = 0;
+    for (int c = 1; c < char_position && offset < text.size(); ++c) {
+        const size_t n = utf8_char_length(text, offset);
+        offset += n == 0 ? 1 : n;
+    }
+    return line_of_byte(text, offset);
+}
+
 MigrationFolder read_folder(const std::filesystem::path &dir) {
     namespace fs = std::filesystem;
     if (!fs::is_directory(dir))
-        throw std::runtime_error("migrations folder " + dir.string() +
+        throw std::runtime_error("migrations folder " + escape_for_terminal(dir.string()) +
                                  " does not exist (pgmig init creates it)");
+    SqlFiles listing = list_sql_files(dir);
     MigrationFolder folder;
+    folder.problems = std::move(listing.problems);
     std::map<std::string, MigrationFile> by_version;
-    std::vector<fs::path> files;
-    for (const auto &entry : fs::directory_iterator(dir))
-        if (entry.is_regular_file() && entry.path().extension() == ".sql")
-            files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    for (const auto &path : files) {
+    for (const auto &path : listing.files) {
         const std::string file = path.filename().string();
         std::string why;
         auto parsed = parse_file_name(file, &why);
         if (!parsed) {
-            folder.problems.push_back({file, why});
+            folder.problems.push_back({escape_for_terminal(file), why});
             continue;
         }
         auto it = by_version.find(parsed->version);
         if (it == by_version.end()) {
-            it = by_version
-                     .emplace(parsed->version,
-                              MigrationFile{parsed->version, parsed->name, {}, {}, {}})
-                     .first;
+            MigrationFile m;
+            m.version = parsed->version;
+            m.name = parsed->name;
+            it = by_version.emplace(parsed->version, std::move(m)).first;
         } else if (it->second.name != parsed->name) {
             folder.problems.push_back(
                 {file,
@@ -102,21 +261,27 @@ MigrationFolder read_folder(const std::filesystem::path &dir) {
             folder.problems.push_back({m.version + "_" + m.name, "has no .up.sql file"});
             continue;
         }
-        folder.migrations.push_back(m);
+        // Each script is read once, here: registration and status use this text.
+        bool readable = true;
+        const auto load = [&](const fs::path &path, std::string *text) {
+            if (auto problem = load_script(path, text)) {
+                folder.problems.push_back({path.filename().string(), *problem});
+                readable = false;
+            }
+        };
+        load(m.up, &m.up_sql);
+        if (!m.down.empty()) load(m.down, &m.down_sql.emplace());
+        if (!m.verify.empty()) load(m.verify, &m.verify_sql.emplace());
+        if (readable) folder.migrations.push_back(std::move(m));
     }
     std::sort(folder.migrations.begin(), folder.migrations.end(),
               [](const MigrationFile &a, const MigrationFile &b) {
                   return pgm::compare_versions(a.version, b.version) < 0;
               });
+    std::stable_sort(
+        folder.problems.begin(), folder.problems.end(),
+        [](const FolderProblem &a, const FolderProblem &b) { return a.file < b.file; });
     return folder;
-}
-
-std::string read_file(const std::filesystem::path &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path.string());
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
 }
 
 }  // namespace pgmig::migrations

@@ -19,10 +19,8 @@ RegistrationCounts register_files(db::Connection &conn, const MigrationFolder &f
     RegistrationCounts counts;
     db::Transaction tx(conn);
     for (const auto &m : folder.migrations) {
-        db::Value down = m.down.empty() ? db::Value() : db::Value(read_file(m.down));
-        db::Value verify = m.verify.empty() ? db::Value() : db::Value(read_file(m.verify));
         auto r = conn.query("SELECT migrate_register($1, $2, $3, $4, $5)",
-                            {m.version, m.name, read_file(m.up), down, verify});
+                            {m.version, m.name, m.up_sql, m.down_sql, m.verify_sql});
         const std::string outcome = r.rows.at(0).at(0).value_or("");
         if (outcome == "registered")
             ++counts.registered;
@@ -38,7 +36,7 @@ RegistrationCounts register_files(db::Connection &conn, const MigrationFolder &f
 std::vector<FileSide> file_sides(const MigrationFolder &folder) {
     std::vector<FileSide> out;
     for (const auto &m : folder.migrations)
-        out.push_back({m.version, m.name, pgm::script_checksum(read_file(m.up))});
+        out.push_back({m.version, m.name, pgm::script_checksum(m.up_sql)});
     return out;
 }
 
