@@ -25,6 +25,7 @@ Manifest sample() {
     pg.server_version = "15.20";
     pg.database = "app";
     pg.schema_version = "20261122090000";
+    pg.client_encoding = "UTF8";
     PgTable t;
     t.schema = "public";
     t.name = "users";
@@ -105,8 +106,14 @@ TEST(Manifest, hostile_fields_are_rejected_by_name) {
     expect_rejected(with([](auto &j) { j.erase("encryption"); }), "encryption is missing");
     expect_rejected(with([](auto &j) { j["encryption"]["cipher"] = "AES-128-CBC"; }),
                     "encryption.cipher");
-    expect_rejected(with([](auto &j) { j["format_version"] = 2; }),
-                    "format version 2 is not supported");
+    expect_rejected(with([](auto &j) { j["format_version"] = 3; }),
+                    "format version 3 is not supported");
+    expect_rejected(with([](auto &j) { j["format_version"] = 0; }),
+                    "format version 0 is not supported");
+    expect_rejected(with([](auto &j) { j["postgres"].erase("client_encoding"); }),
+                    "postgres.client_encoding is missing");
+    expect_rejected(with([](auto &j) { j["postgres"]["client_encoding"] = "UTF8'; DROP"; }),
+                    "postgres.client_encoding is not an encoding name");
     expect_rejected(with([](auto &j) { j["format"] = "other"; }), "format");
     expect_rejected(with([](auto &j) { j["postgres"]["tables"] = "all"; }),
                     "postgres.tables must be an array");
@@ -154,4 +161,34 @@ TEST(BackupId, is_a_utc_time_and_six_hex_digits) {
     EXPECT_FALSE(is_backup_id("2026112XT035900Z-1a2b3c"));
     EXPECT_FALSE(is_backup_id("../etc/passwd/../../xx"));
     EXPECT_FALSE(is_backup_id(""));
+}
+
+TEST(Manifest, a_format_1_manifest_is_still_read_and_its_objects_are_unbound) {
+    auto body = manifest_to_json(sample());
+    body["format_version"] = 1;
+    body["postgres"].erase("client_encoding");
+    const Manifest m = manifest_from_json(body);
+    EXPECT_EQ(m.format_version, 1);
+    EXPECT_FALSE(m.postgres->client_encoding.has_value());
+    EXPECT_FALSE(object_place(m, m.postgres->tables[0].object).has_value());
+}
+
+TEST(Manifest, format_2_objects_are_bound_to_the_backup_id_and_their_path) {
+    const Manifest m = manifest_from_json(manifest_to_json(sample()));
+    EXPECT_EQ(m.format_version, 2);
+    EXPECT_EQ(m.postgres->client_encoding, "UTF8");
+    const auto place = object_place(m, m.postgres->tables[0].object);
+    ASSERT_TRUE(place.has_value());
+    EXPECT_EQ(place->backup_id, "20261122T035900Z-1a2b3c");
+    EXPECT_EQ(place->path, "pg/0001.obj");
+}
+
+TEST(Utf8, accepts_well_formed_text_and_rejects_latin1_bytes_and_bad_sequences) {
+    EXPECT_TRUE(is_utf8(""));
+    EXPECT_TRUE(is_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+    EXPECT_FALSE(is_utf8("caf\xe9"));           // Latin-1 e-acute
+    EXPECT_FALSE(is_utf8("\xc0\xaf"));          // overlong '/'
+    EXPECT_FALSE(is_utf8("\xed\xa0\x80"));      // a surrogate
+    EXPECT_FALSE(is_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+    EXPECT_FALSE(is_utf8("\xe2\x82"));          // cut short
 }

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -28,6 +29,7 @@ using pgmig::archive::BackupKey;
 using pgmig::archive::kDefaultChunkSize;
 using pgmig::archive::kObjectHeaderSize;
 using pgmig::archive::kStoreUncompressed;
+using pgmig::archive::ObjectPlace;
 using pgmig::archive::ObjectReader;
 using pgmig::archive::ObjectWriter;
 
@@ -246,12 +248,19 @@ std::string gcm(bool encrypt, const std::string &key, const std::string &nonce,
 struct SpecOptions {
     bool mark_last_final = true;  // a dishonest writer may "forget" the final flag
     bool mark_all_final = false;
+    const ObjectPlace *place = nullptr;  // format 2: bound to this place
 };
+
+// Format 2: P = SHA-256("pgmig object place v2" || 0x00 || backup id || 0x00 || path).
+std::string spec_place_hash(const ObjectPlace &place) {
+    return sha256_raw(std::string("pgmig object place v2") + '\0' + place.backup_id + '\0' +
+                      place.path);
+}
 
 std::string spec_encode(const BackupKey &kek, unsigned char compression, uint32_t chunk_size,
                         std::string_view stream, SpecOptions options = {}) {
     std::string header = "PGMIGOBJ";
-    header += '\x01';
+    header += options.place ? '\x02' : '\x01';
     header += static_cast<char>(compression);
     header += le32_bytes(chunk_size);
     const std::string wrap_nonce = random_string(12);
@@ -273,7 +282,8 @@ std::string spec_encode(const BackupKey &kek, unsigned char compression, uint32_
     for (size_t i = 0; i < pieces.size(); ++i) {
         const bool last = i + 1 == pieces.size();
         const bool flag = options.mark_all_final || (last && options.mark_last_final);
-        const std::string aad = header_hash + be_bytes(i, 8) + std::string(1, flag ? 1 : 0);
+        std::string aad = header_hash + be_bytes(i, 8) + std::string(1, flag ? 1 : 0);
+        if (options.place) aad += spec_place_hash(*options.place);
         object += le32_bytes(static_cast<uint32_t>(pieces[i].size()));
         object += gcm(true, data_key, prefix + be_bytes(i, 4), aad, std::string(pieces[i]));
     }
@@ -297,9 +307,11 @@ std::string zstd_decompress_all(const std::string &stream) {
     return out;
 }
 
-std::string spec_decode(const BackupKey &kek, const std::string &object) {
+std::string spec_decode(const BackupKey &kek, const std::string &object,
+                        const ObjectPlace *place = nullptr) {
     const std::string header = object.substr(0, 82);
-    if (header.substr(0, 8) != "PGMIGOBJ" || header[8] != 1) throw std::runtime_error("bad header");
+    if (header.substr(0, 8) != "PGMIGOBJ" || header[8] != (place ? 2 : 1))
+        throw std::runtime_error("bad header");
     const unsigned char compression = static_cast<unsigned char>(header[9]);
     const uint32_t chunk_size = le32(header.data() + 10);
     const std::string data_key =
@@ -312,7 +324,8 @@ std::string spec_decode(const BackupKey &kek, const std::string &object) {
     for (uint64_t i = 0;; ++i) {
         const uint32_t length = le32(object.data() + at);
         const bool final = length < chunk_size;
-        const std::string aad = header_hash + be_bytes(i, 8) + std::string(1, final ? 1 : 0);
+        std::string aad = header_hash + be_bytes(i, 8) + std::string(1, final ? 1 : 0);
+        if (place) aad += spec_place_hash(*place);
         stream +=
             gcm(false, data_key, prefix + be_bytes(i, 4), aad, object.substr(at + 4, length + 16));
         at += 4 + length + 16;
@@ -709,8 +722,8 @@ TEST(ObjectReaderErrors, a_file_that_is_not_an_object_fails_on_its_first_bytes) 
 TEST(ObjectReaderErrors, a_newer_format_version_is_named) {
     const BackupKey key = make_key(33);
     std::string stored = encode(key, "data").stored;
-    stored[8] = 2;
-    EXPECT_EQ(decode(key, stored).error.rfind("unsupported object format version 2", 0), 0u);
+    stored[8] = 3;
+    EXPECT_EQ(decode(key, stored).error.rfind("unsupported object format version 3", 0), 0u);
 }
 
 TEST(ObjectReaderErrors, an_unknown_compression_is_named) {
@@ -853,3 +866,102 @@ TEST(ObjectFormat, a_zstd_frame_asking_for_a_2_gib_window_is_refused) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Format 2: every chunk is bound to the object's place (backup id and path), so a validly
+// encrypted object of another table or backup, under the same key, fails at its first chunk.
+
+std::string encode_at(const BackupKey &key, std::string_view plaintext, const ObjectPlace &place,
+                      size_t chunk_size = kDefaultChunkSize) {
+    std::string stored;
+    ObjectWriter writer(
+        key, 3,
+        [&](const unsigned char *data, size_t size) {
+            stored.append(reinterpret_cast<const char *>(data), size);
+        },
+        chunk_size, 0, place);
+    writer.write(plaintext.data(), plaintext.size());
+    writer.finish();
+    return stored;
+}
+
+Decoded decode_at(const BackupKey &key, std::string_view stored,
+                  const std::optional<ObjectPlace> &place) {
+    Decoded d;
+    ObjectReader reader(
+        key,
+        [&](const unsigned char *data, size_t size) {
+            d.plaintext.append(reinterpret_cast<const char *>(data), size);
+        },
+        place);
+    try {
+        reader.feed(reinterpret_cast<const unsigned char *>(stored.data()), stored.size());
+        reader.finish();
+        d.sha_hex = reader.plaintext_sha256_hex();
+    } catch (const ArchiveError &e) {
+        d.failed = true;
+        d.error = e.what();
+    }
+    return d;
+}
+
+const ObjectPlace kUsers{"20261122T035900Z-1a2b3c", "pg/0001.obj"};
+const ObjectPlace kOrders{"20261122T035900Z-1a2b3c", "pg/0002.obj"};
+const ObjectPlace kUsersLastWeek{"20261115T035900Z-0f0f0f", "pg/0001.obj"};
+
+TEST(ObjectPlaceBinding, a_bound_object_round_trips_at_its_place) {
+    const BackupKey key = make_key(60);
+    const std::string plaintext = json_lines(5000);
+    const std::string stored = encode_at(key, plaintext, kUsers, 1000);
+    EXPECT_EQ(static_cast<unsigned char>(stored[8]), 2u);
+    const Decoded d = decode_at(key, stored, kUsers);
+    ASSERT_FALSE(d.failed) << d.error;
+    EXPECT_EQ(d.plaintext, plaintext);
+}
+
+TEST(ObjectPlaceBinding, an_object_of_another_table_or_backup_fails_at_its_first_chunk) {
+    const BackupKey key = make_key(61);
+    const std::string orders = encode_at(key, json_lines(5000), kOrders, 1000);
+    const std::string last_week = encode_at(key, json_lines(5000), kUsersLastWeek, 1000);
+    for (const std::string *substitute : {&orders, &last_week}) {
+        const Decoded d = decode_at(key, *substitute, kUsers);
+        EXPECT_EQ(d.error.rfind("chunk 0 failed authentication", 0), 0u) << d.error;
+        EXPECT_NE(d.error.find("of another table or backup"), std::string::npos) << d.error;
+        EXPECT_EQ(d.plaintext, "") << "nothing from a substituted object reaches the sink";
+    }
+}
+
+TEST(ObjectPlaceBinding, an_unbound_format_1_object_cannot_stand_in_for_a_bound_one) {
+    const BackupKey key = make_key(62);
+    const Encoded old = encode(key, json_lines(3000));
+    const Decoded d = decode_at(key, old.stored, kUsers);
+    EXPECT_EQ(d.error.rfind("object is format 1 (not bound to its place)", 0), 0u) << d.error;
+    EXPECT_EQ(d.plaintext, "");
+    // Setting the version byte to 2 only makes the wrap tag (which covers it) fail.
+    std::string forged = old.stored;
+    forged[8] = 2;
+    EXPECT_EQ(decode_at(key, forged, kUsers).error.rfind("wrong key", 0), 0u);
+}
+
+TEST(ObjectPlaceBinding, a_bound_object_is_not_read_as_an_unbound_one_and_old_ones_still_are) {
+    const BackupKey key = make_key(63);
+    const Decoded bound = decode_at(key, encode_at(key, "data", kUsers), std::nullopt);
+    EXPECT_EQ(bound.error.rfind("object is format 2 (bound to its place in a backup)", 0), 0u)
+        << bound.error;
+    const Decoded old = decode_at(key, encode(key, "data").stored, std::nullopt);
+    ASSERT_FALSE(old.failed) << old.error;
+    EXPECT_EQ(old.plaintext, "data");
+}
+
+TEST(ObjectPlaceBinding, the_format_document_and_the_codec_agree_on_bound_objects) {
+    const BackupKey key = make_key(64);
+    const std::string plaintext = json_lines(4000);
+    EXPECT_EQ(spec_decode(key, encode_at(key, plaintext, kOrders, 100), &kOrders), plaintext);
+    EXPECT_THROW(spec_decode(key, encode_at(key, plaintext, kOrders, 100), &kUsers),
+                 std::runtime_error);
+    SpecOptions bound;
+    bound.place = &kOrders;
+    const Decoded d = decode_at(key, spec_encode(key, 0, 100, plaintext, bound), kOrders);
+    ASSERT_FALSE(d.failed) << d.error;
+    EXPECT_EQ(d.plaintext, plaintext);
+}

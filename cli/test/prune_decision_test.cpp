@@ -72,3 +72,27 @@ TEST(PruneDecision, keeps_what_it_cannot_authenticate) {
     const std::vector<BackupSummary> b = {foreign, good("20261110T000000Z-000002")};
     EXPECT_EQ(actions(decide_prune(b, keep(1, 0), kNow)), "K K");
 }
+
+TEST(PruneDecision, a_damaged_backup_is_kept_but_never_counts_as_the_good_one) {
+    BackupSummary damaged = good("20261103T000000Z-000003", true);
+    damaged.damage = "object pg/0001.obj is missing";
+    const std::vector<BackupSummary> b = {good("20261101T000000Z-000001", true),
+                                          good("20261102T000000Z-000002"), damaged};
+    const auto d = decide_prune(b, keep(1, 0), kNow);
+    // The newest verified good backup is the first one; the newest good one the second.
+    EXPECT_EQ(actions(d), "K K K");
+    EXPECT_EQ(d[0].reason, "newest verified backup");
+    EXPECT_EQ(d[1].reason, "one of the newest 1");
+    EXPECT_NE(d[2].reason.find("damaged"), std::string::npos);
+}
+
+TEST(BackupState, says_when_it_was_verified_and_that_damage_found_since_wins) {
+    BackupSummary b = good("20261101T000000Z-000001", true);
+    b.verified_at = "2026-11-22T04:07:56Z";
+    EXPECT_EQ(state_text(b), "verified 2026-11-22 04:07Z");
+    b.damage = "object pg/0001.obj is missing";
+    EXPECT_EQ(state_text(b), "damaged (verified 2026-11-22 04:07Z, changed since)");
+    EXPECT_EQ(state_text(good("20261101T000000Z-000001")), "not verified");
+    BackupSummary incomplete;
+    EXPECT_EQ(state_text(incomplete), "incomplete");
+}

@@ -169,6 +169,8 @@ json manifest_to_json(const Manifest &m) {
             {"schema_fingerprint",
              m.postgres->schema_fingerprint ? json(*m.postgres->schema_fingerprint) : json()},
             {"tables", tables}};
+        if (m.postgres->client_encoding)
+            j["postgres"]["client_encoding"] = *m.postgres->client_encoding;
         if (m.postgres->ddl) j["postgres"]["ddl"] = object_to_json(*m.postgres->ddl);
     }
     if (m.dynamodb) {
@@ -189,15 +191,12 @@ Manifest manifest_from_json(const json &j) {
     if (text(j, "", "format", 64) != "pgmig-backup") bad("format", "is not \"pgmig-backup\"");
     Manifest m;
     const int64_t version = integer(j, "", "format_version");
-    m.format_version = version == kManifestFormatVersion ? kManifestFormatVersion : -1;
-    if (version != kManifestFormatVersion)
+    if (version < kOldestManifestFormatVersion || version > kManifestFormatVersion)
         throw ArchiveError("manifest format version " + std::to_string(version) +
-                           " is not supported by this pgmig (it reads version " +
+                           " is not supported by this pgmig (it reads versions " +
+                           std::to_string(kOldestManifestFormatVersion) + " to " +
                            std::to_string(kManifestFormatVersion) + "); use a newer pgmig");
-    if (m.format_version != kManifestFormatVersion)
-        throw ArchiveError("manifest format version " + std::to_string(m.format_version) +
-                           " is not supported by this pgmig (it reads version " +
-                           std::to_string(kManifestFormatVersion) + "); use a newer pgmig");
+    m.format_version = static_cast<int>(version);
     m.backup_id = text(j, "", "backup_id", 64);
     if (!is_backup_id(m.backup_id)) bad("backup_id", "is not a backup id");
     m.created_at = text(j, "", "created_at", 64);
@@ -238,6 +237,16 @@ Manifest manifest_from_json(const json &j) {
         s.database = text(pg, "postgres", "database", 200);
         s.schema_version = optional_text(pg, "postgres", "schema_version");
         s.schema_fingerprint = optional_text(pg, "postgres", "schema_fingerprint");
+        if (m.format_version >= 2) {
+            // Set on the restore's session: only an encoding name's shape is accepted.
+            const std::string encoding = text(pg, "postgres", "client_encoding", 32);
+            if (encoding.empty() ||
+                !std::all_of(encoding.begin(), encoding.end(), [](unsigned char c) {
+                    return std::isupper(c) || std::isdigit(c) || c == '_';
+                }))
+                bad("postgres.client_encoding", "is not an encoding name");
+            s.client_encoding = encoding;
+        }
         if (pg.contains("ddl") && !pg["ddl"].is_null())
             s.ddl = object_from_json(pg["ddl"], "postgres.ddl");
         const json &tables = array(pg, "postgres", "tables");
@@ -341,6 +350,41 @@ Manifest authenticate_manifest(const ManifestEnvelope &env, const BackupKey &key
         throw ArchiveError(
             "manifest failed authentication: it was changed after the backup was written");
     return manifest_from_json(env.body);
+}
+
+std::optional<ObjectPlace> object_place(const Manifest &m, const ObjectEntry &object) {
+    if (m.format_version < 2) return std::nullopt;
+    return ObjectPlace{m.backup_id, object.path};
+}
+
+bool is_utf8(std::string_view text) {
+    const auto *p = reinterpret_cast<const unsigned char *>(text.data());
+    const size_t n = text.size();
+    for (size_t i = 0; i < n;) {
+        const unsigned char c = p[i];
+        size_t length = 0;
+        uint32_t cp = 0, min = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            length = 2, cp = c & 0x1F, min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            length = 3, cp = c & 0x0F, min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            length = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (i + length > n) return false;
+        for (size_t k = 1; k < length; ++k) {
+            if ((p[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += length;
+    }
+    return true;
 }
 
 bool is_backup_id(const std::string &id) {

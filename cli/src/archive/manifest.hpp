@@ -6,17 +6,22 @@
 #pragma once
 
 #include "archive/backup_key.hpp"
+#include "archive/object_codec.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pgmig::archive {
 
-inline constexpr int kManifestFormatVersion = 1;
+// Version 2: objects are bound to their place (object format 2) and postgres.client_encoding
+// records the encoding the COPY streams' text is in. Version 1 backups are still read.
+inline constexpr int kManifestFormatVersion = 2;
+inline constexpr int kOldestManifestFormatVersion = 1;
 inline constexpr const char *kManifestName = "manifest.json";
 
 // One stored object: a table's data.
@@ -51,6 +56,9 @@ struct PgTable {
 struct PgSource {
     std::string server_version;
     std::string database;
+    // The client_encoding of the COPY streams (text values travel in it): "UTF8" since format
+    // 2; unknown (nullopt) in format 1, whose streams are in whatever the session used.
+    std::optional<std::string> client_encoding;
     // The last applied migration and the schema fingerprint, when pg_migrate is installed.
     std::optional<std::string> schema_version;
     std::optional<std::string> schema_fingerprint;
@@ -116,5 +124,13 @@ Manifest authenticate_manifest(const ManifestEnvelope &envelope, const BackupKey
 
 // Backup ids are "YYYYMMDDTHHMMSSZ-xxxxxx": sortable by time, safe as a folder name.
 bool is_backup_id(const std::string &id);
+
+// The place an object of this manifest is bound to (format 2), or nullopt for the unbound
+// objects of a format 1 backup. Readers and writers of a backup's objects take it from here.
+std::optional<ObjectPlace> object_place(const Manifest &m, const ObjectEntry &object);
+
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above
+// U+10FFFF): the manifest is JSON, which holds nothing else.
+bool is_utf8(std::string_view text);
 
 }  // namespace pgmig::archive

@@ -25,7 +25,10 @@ constexpr size_t kWrapTagAt = 58;
 constexpr size_t kNoncePrefixAt = 74;
 static_assert(kNoncePrefixAt + 8 == kObjectHeaderSize);
 
-constexpr unsigned char kFormatVersion = 1;
+// Format 1 chunks authenticate their object, position and finality; format 2 chunks also
+// authenticate the object's place (backup id and path).
+constexpr unsigned char kFormatUnbound = 1;
+constexpr unsigned char kFormatBound = 2;
 constexpr unsigned char kCompressionNone = 0;
 constexpr unsigned char kCompressionZstd = 1;
 
@@ -33,7 +36,8 @@ constexpr size_t kKeySize = 32;
 constexpr size_t kNonceSize = 12;
 constexpr size_t kTagSize = 16;
 constexpr size_t kLengthSize = 4;
-constexpr size_t kChunkAadSize = 32 + 8 + 1;
+constexpr size_t kChunkAadSize = 32 + 8 + 1;               // format 1
+constexpr size_t kBoundChunkAadSize = kChunkAadSize + 32;  // format 2: and the place hash
 // The 12-byte nonce is the 8-byte prefix and a 4-byte chunk index, so an index must fit 32 bits.
 constexpr uint64_t kMaxChunks = uint64_t{1} << 32;
 // Small enough to keep the writer's buffer modest, large enough that tiny chunks still reach
@@ -44,6 +48,7 @@ constexpr size_t kSinkPieceSize = size_t{256} << 10;
 constexpr int kMaxWindowLog = 27;
 
 constexpr const char *kWrapKeyLabel = "pgmig object key wrap v1";
+constexpr const char *kPlaceLabel = "pgmig object place v2";
 
 struct CipherCtxFree {
     void operator()(EVP_CIPHER_CTX *ctx) const { EVP_CIPHER_CTX_free(ctx); }
@@ -126,20 +131,25 @@ bool gcm_open(EVP_CIPHER_CTX *ctx, const unsigned char *nonce, const unsigned ch
 
 // Chunk i is encrypted under nonce prefix || be32(i) and authenticates
 // sha256(header) || be64(i) || final, which pins it to its object, its position and whether
-// the stream ends with it.
+// the stream ends with it; in format 2 also || place hash, which pins it to its place.
 struct ChunkBinding {
     std::array<unsigned char, kNonceSize> nonce;
-    std::array<unsigned char, kChunkAadSize> aad;
+    std::array<unsigned char, kBoundChunkAadSize> aad;
+    size_t aad_size = kChunkAadSize;
 };
 
 ChunkBinding chunk_binding(const unsigned char *nonce_prefix, const unsigned char *header_hash,
-                           uint64_t index, bool final) {
+                           uint64_t index, bool final, const unsigned char *place_hash) {
     ChunkBinding b;
     std::memcpy(b.nonce.data(), nonce_prefix, 8);
     put_be(b.nonce.data() + 8, index, 4);
     std::memcpy(b.aad.data(), header_hash, 32);
     put_be(b.aad.data() + 32, index, 8);
     b.aad[40] = final ? 1 : 0;
+    if (place_hash != nullptr) {
+        std::memcpy(b.aad.data() + kChunkAadSize, place_hash, 32);
+        b.aad_size = kBoundChunkAadSize;
+    }
     return b;
 }
 
@@ -169,6 +179,20 @@ std::array<unsigned char, 32> sha256(const unsigned char *data, size_t size) {
     return sha256_final(ctx.get());
 }
 
+// SHA-256("pgmig object place v2" || 0 || backup id || 0 || path). Backup ids and object
+// paths hold no NUL byte, so the encoding is unambiguous.
+std::array<unsigned char, 32> place_hash(const ObjectPlace &place) {
+    if (place.backup_id.find('\0') != std::string::npos ||
+        place.path.find('\0') != std::string::npos)
+        throw ArchiveError("an object place may not contain a NUL byte");
+    std::string text = kPlaceLabel;
+    text += '\0';
+    text += place.backup_id;
+    text += '\0';
+    text += place.path;
+    return sha256(reinterpret_cast<const unsigned char *>(text.data()), text.size());
+}
+
 std::string chunk_size_range() {
     return "1.." + std::to_string(kMaxChunkSize);
 }
@@ -190,8 +214,13 @@ class Guard {
 
 class ObjectWriter::Impl {
   public:
-    Impl(const BackupKey &key, int zstd_level, ByteSink sink, size_t chunk_size, int zstd_workers)
+    Impl(const BackupKey &key, int zstd_level, ByteSink sink, size_t chunk_size, int zstd_workers,
+         const std::optional<ObjectPlace> &place)
         : sink_(std::move(sink)), chunk_size_(chunk_size), sha_(sha256_context()) {
+        if (place) {
+            place_hash_ = place_hash(*place);
+            bound_ = true;
+        }
         if (chunk_size < 1 || chunk_size > kMaxChunkSize)
             throw ArchiveError("chunk size " + std::to_string(chunk_size) + " is outside " +
                                chunk_size_range());
@@ -200,7 +229,7 @@ class ObjectWriter::Impl {
 
         std::array<unsigned char, kObjectHeaderSize> header{};
         std::memcpy(header.data(), kMagic, sizeof kMagic);
-        header[kVersionAt] = kFormatVersion;
+        header[kVersionAt] = bound_ ? kFormatBound : kFormatUnbound;
         header[kCompressionAt] = compression_;
         put_le32(header.data() + kChunkSizeAt, static_cast<uint32_t>(chunk_size));
         random_bytes(header.data() + kWrapNonceAt, kNonceSize);
@@ -326,12 +355,13 @@ class ObjectWriter::Impl {
             throw ArchiveError("object too large: more than 2^32 chunks of " +
                                std::to_string(chunk_size_) + " bytes; use a larger chunk size");
         const ChunkBinding b =
-            chunk_binding(nonce_prefix_.data(), header_hash_.data(), chunk_index_, final);
+            chunk_binding(nonce_prefix_.data(), header_hash_.data(), chunk_index_, final,
+                          bound_ ? place_hash_.data() : nullptr);
         const size_t frame_at = out_.size();
         out_.resize(frame_at + kLengthSize + fill_ + kTagSize);
         unsigned char *frame = out_.data() + frame_at;
         put_le32(frame, static_cast<uint32_t>(fill_));
-        gcm_seal(cipher_.get(), b.nonce.data(), b.aad.data(), b.aad.size(), chunk_.data(), fill_,
+        gcm_seal(cipher_.get(), b.nonce.data(), b.aad.data(), b.aad_size, chunk_.data(), fill_,
                  frame + kLengthSize, frame + kLengthSize + fill_);
         ++chunk_index_;
         fill_ = 0;
@@ -354,6 +384,8 @@ class ObjectWriter::Impl {
     std::array<unsigned char, kKeySize> data_key_{};
     std::array<unsigned char, 8> nonce_prefix_{};
     std::array<unsigned char, 32> header_hash_{};
+    std::array<unsigned char, 32> place_hash_{};
+    bool bound_ = false;                // format 2
     std::vector<unsigned char> chunk_;  // compressed bytes of the chunk being filled
     size_t fill_ = 0;
     std::vector<unsigned char> out_;  // stored bytes not yet handed to the sink
@@ -366,8 +398,9 @@ class ObjectWriter::Impl {
 };
 
 ObjectWriter::ObjectWriter(const BackupKey &key, int zstd_level, ByteSink sink, size_t chunk_size,
-                           int zstd_workers)
-    : impl_(std::make_unique<Impl>(key, zstd_level, std::move(sink), chunk_size, zstd_workers)) {}
+                           int zstd_workers, std::optional<ObjectPlace> place)
+    : impl_(std::make_unique<Impl>(key, zstd_level, std::move(sink), chunk_size, zstd_workers,
+                                   place)) {}
 ObjectWriter::~ObjectWriter() = default;
 ObjectWriter::ObjectWriter(ObjectWriter &&) noexcept = default;
 ObjectWriter &ObjectWriter::operator=(ObjectWriter &&) noexcept = default;
@@ -392,10 +425,14 @@ uint64_t ObjectWriter::stored_bytes() const {
 
 class ObjectReader::Impl {
   public:
-    Impl(const BackupKey &key, ByteSink sink)
+    Impl(const BackupKey &key, ByteSink sink, const std::optional<ObjectPlace> &place)
         : sink_(std::move(sink)),
           wrap_key_(derive_subkey(key, kWrapKeyLabel)),
           sha_(sha256_context()) {
+        if (place) {
+            place_hash_ = place_hash(*place);
+            bound_ = true;
+        }
         unit_.reserve(kObjectHeaderSize);
     }
 
@@ -482,10 +519,22 @@ class ObjectReader::Impl {
         const size_t have = unit_.size();
         if (std::memcmp(unit_.data(), kMagic, std::min(have, sizeof kMagic)) != 0)
             throw ArchiveError("not a pgmig object (bad magic)");
-        if (have > kVersionAt && unit_[kVersionAt] != kFormatVersion)
-            throw ArchiveError("unsupported object format version " +
-                               std::to_string(unit_[kVersionAt]) + " (this pgmig reads version " +
-                               std::to_string(kFormatVersion) + "); use a newer pgmig");
+        if (have > kVersionAt) {
+            const unsigned char version = unit_[kVersionAt];
+            if (version != kFormatUnbound && version != kFormatBound)
+                throw ArchiveError("unsupported object format version " + std::to_string(version) +
+                                   " (this pgmig reads versions 1 and 2); use a newer pgmig");
+            // The version is not authenticated until the wrap tag: a mismatch is refused
+            // outright, so an old unbound object cannot stand in for a bound one.
+            if (bound_ && version == kFormatUnbound)
+                throw ArchiveError(
+                    "object is format 1 (not bound to its place), but its backup's manifest "
+                    "requires format 2: it is not the object the manifest names");
+            if (!bound_ && version == kFormatBound)
+                throw ArchiveError(
+                    "object is format 2 (bound to its place in a backup), but it is read as a "
+                    "format 1 object: read it through its backup's manifest");
+        }
         if (have > kCompressionAt && unit_[kCompressionAt] != kCompressionNone &&
             unit_[kCompressionAt] != kCompressionZstd)
             throw ArchiveError("unsupported compression id " +
@@ -569,12 +618,16 @@ class ObjectReader::Impl {
         // the final flag in the AAD makes a forged "end" fail authentication.
         const bool final = body_size_ < chunk_size_;
         const ChunkBinding b =
-            chunk_binding(nonce_prefix_.data(), header_hash_.data(), chunk_index_, final);
-        if (!gcm_open(cipher_.get(), b.nonce.data(), b.aad.data(), b.aad.size(), unit_.data(),
+            chunk_binding(nonce_prefix_.data(), header_hash_.data(), chunk_index_, final,
+                          bound_ ? place_hash_.data() : nullptr);
+        if (!gcm_open(cipher_.get(), b.nonce.data(), b.aad.data(), b.aad_size, unit_.data(),
                       body_size_, unit_.data() + body_size_, plain_.data()))
             throw ArchiveError("chunk " + std::to_string(chunk_index_) +
-                               " failed authentication (tampered, reordered or from another "
-                               "object)");
+                               (bound_ ? " failed authentication (tampered, reordered, from "
+                                         "another object, or an object of another table or "
+                                         "backup put in this one's place)"
+                                       : " failed authentication (tampered, reordered or from "
+                                         "another object)"));
         deliver(plain_.data(), body_size_);
         ++chunk_index_;
         if (final) {
@@ -634,6 +687,8 @@ class ObjectReader::Impl {
     DecompressCtx dctx_;
     std::array<unsigned char, 8> nonce_prefix_{};
     std::array<unsigned char, 32> header_hash_{};
+    std::array<unsigned char, 32> place_hash_{};
+    bool bound_ = false;                // format 2 expected
     std::vector<unsigned char> plain_;  // decrypted chunk, used only once authenticated
     std::vector<unsigned char> zout_;
     bool frame_complete_ = true;  // no frame started yet counts as complete
@@ -645,8 +700,9 @@ class ObjectReader::Impl {
     bool broken_ = false;
 };
 
-ObjectReader::ObjectReader(const BackupKey &key, ByteSink plaintext_sink)
-    : impl_(std::make_unique<Impl>(key, std::move(plaintext_sink))) {}
+ObjectReader::ObjectReader(const BackupKey &key, ByteSink plaintext_sink,
+                           std::optional<ObjectPlace> expected_place)
+    : impl_(std::make_unique<Impl>(key, std::move(plaintext_sink), expected_place)) {}
 ObjectReader::~ObjectReader() = default;
 ObjectReader::ObjectReader(ObjectReader &&) noexcept = default;
 ObjectReader &ObjectReader::operator=(ObjectReader &&) noexcept = default;

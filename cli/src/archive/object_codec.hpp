@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "archive/backup_key.hpp"
@@ -26,13 +27,24 @@ inline constexpr size_t kMaxChunkSize = size_t{64} << 20;
 // already compressed.
 inline constexpr int kStoreUncompressed = INT_MIN;
 
+// Where an object belongs: the backup it is part of and its path in that backup's folder.
+// Format 2 objects authenticate it in every chunk, so an object moved, copied or swapped into
+// another place (another table's path, another backup) fails at its first chunk.
+struct ObjectPlace {
+    std::string backup_id;
+    std::string path;
+};
+
 // Encodes one object. Memory is bounded by the chunk size and the zstd window, never by the
 // object size; the sink receives the stored bytes in pieces of ~256 KiB or one chunk, whichever
 // is larger. An object whose finish() was never called is detected as truncated by a reader.
 class ObjectWriter {
   public:
+    // With a place it writes format 2 (bound to the place); without, the unbound format 1
+    // that backups made before format 2 hold (kept for reading them, and for tests).
     ObjectWriter(const BackupKey &key, int zstd_level, ByteSink sink,
-                 size_t chunk_size = kDefaultChunkSize, int zstd_workers = 0);
+                 size_t chunk_size = kDefaultChunkSize, int zstd_workers = 0,
+                 std::optional<ObjectPlace> place = std::nullopt);
     ~ObjectWriter();
     ObjectWriter(ObjectWriter &&) noexcept;
     ObjectWriter &operator=(ObjectWriter &&) noexcept;
@@ -54,10 +66,13 @@ class ObjectWriter {
 
 // Decodes one object fed in pieces of any size. Plaintext reaches the sink only after the chunk
 // it came from has authenticated, so a reader that throws has delivered a true prefix of the
-// object. After an ArchiveError every further call throws.
+// object. After an ArchiveError every further call throws. With an expected place it reads
+// only format 2 objects bound to that place; without, only format 1 (unbound) objects, so an
+// old unbound object can never stand in for a bound one.
 class ObjectReader {
   public:
-    ObjectReader(const BackupKey &key, ByteSink plaintext_sink);
+    ObjectReader(const BackupKey &key, ByteSink plaintext_sink,
+                 std::optional<ObjectPlace> expected_place = std::nullopt);
     ~ObjectReader();
     ObjectReader(ObjectReader &&) noexcept;
     ObjectReader &operator=(ObjectReader &&) noexcept;

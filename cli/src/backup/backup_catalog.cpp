@@ -77,7 +77,36 @@ std::string open_verify_record(const std::string &text, const std::string &id,
     return body["verified_at"].get<std::string>();
 }
 
+// Every object the manifest names: data objects and the table definitions.
+std::vector<const archive::ObjectEntry *> objects_of(const archive::Manifest &m) {
+    std::vector<const archive::ObjectEntry *> out;
+    if (m.postgres) {
+        for (const auto &t : m.postgres->tables) out.push_back(&t.object);
+        if (m.postgres->ddl) out.push_back(&*m.postgres->ddl);
+    }
+    if (m.dynamodb)
+        for (const auto &t : m.dynamodb->tables) out.push_back(&t.object);
+    return out;
+}
+
+// "2026-11-22T04:07:56Z" -> "2026-11-22 04:07Z".
+std::string short_time(const std::string &iso) {
+    if (iso.size() == 20 && iso[10] == 'T' && iso[19] == 'Z')
+        return iso.substr(0, 10) + " " + iso.substr(11, 5) + "Z";
+    return iso;
+}
+
 }  // namespace
+
+std::string state_text(const BackupSummary &b) {
+    if (!b.complete) return "incomplete";
+    if (!b.authenticated) return "unauthenticated";
+    if (!b.damage.empty())
+        return b.verified_at.empty()
+                   ? "damaged"
+                   : "damaged (verified " + short_time(b.verified_at) + ", changed since)";
+    return b.verified_at.empty() ? "not verified" : "verified " + short_time(b.verified_at);
+}
 
 std::string new_backup_id() {
     unsigned char r[3];
@@ -89,6 +118,9 @@ archive::Manifest create_backup(const CreateOptions &opts, store::Store &store,
                                 const KeySource &keys, const ByteProgress &progress) {
     if (!opts.postgres && !opts.dynamodb)
         throw UsageError("nothing to back up: name PostgreSQL or DynamoDB tables");
+    // The manifest is JSON: a label that is not UTF-8 would fail it after every object was
+    // stored.
+    if (!archive::is_utf8(opts.label)) throw UsageError("--label must be valid UTF-8 text");
     std::optional<archive::KdfParams> kdf;
     const archive::BackupKey key = key_for_new_backup(keys, kdf);
     archive::Manifest m;
@@ -157,12 +189,14 @@ archive::Manifest open_backup(store::Store &store, const std::string &id, const 
 std::vector<BackupSummary> list_backups(store::Store &store, const KeySource &keys) {
     std::map<std::string, BackupSummary> by_id;
     std::map<std::string, bool> has_manifest, has_verified;
+    std::map<std::string, uint64_t> size_of;
     for (const auto &o : store.list("")) {
         const std::string id = folder_of(o.key);
         if (!archive::is_backup_id(id)) continue;
         auto &s = by_id[id];
         s.id = id;
         s.stored_bytes += o.size;
+        size_of[o.key] = o.size;
         if (o.key == id + "/" + archive::kManifestName) has_manifest[id] = true;
         if (o.key == id + "/" + kVerifiedName) has_verified[id] = true;
     }
@@ -181,6 +215,17 @@ std::vector<BackupSummary> list_backups(store::Store &store, const KeySource &ke
                 if (has_verified[id])
                     s.verified_at =
                         open_verify_record(store.get(id + "/" + kVerifiedName), id, key);
+                // What the listing shows of the objects now, whatever a verify said before.
+                for (const archive::ObjectEntry *e : objects_of(manifest)) {
+                    const auto found = size_of.find(id + "/" + e->path);
+                    if (found == size_of.end())
+                        s.damage = "object " + e->path + " is missing";
+                    else if (found->second != e->stored_bytes)
+                        s.damage = "object " + e->path + " is " + std::to_string(found->second) +
+                                   " bytes in the store, the manifest says " +
+                                   std::to_string(e->stored_bytes);
+                    if (!s.damage.empty()) break;
+                }
                 s.manifest = std::move(manifest);
                 s.authenticated = true;
             } catch (const std::exception &e) {
@@ -214,7 +259,7 @@ VerifyResult verify_backup(store::Store &store, const std::string &id, const Key
         for (const auto &t : m.postgres->tables) {
             const std::string k = check_present(t.object);
             archive::CopyBinaryRowCounter counter;
-            read_object(store, k, key, t.object, [&](const unsigned char *data, size_t size) {
+            read_object(store, m, t.object, key, [&](const unsigned char *data, size_t size) {
                 counter.feed(data, size);
                 done += size;
                 if (progress) progress(done);
@@ -240,7 +285,7 @@ VerifyResult verify_backup(store::Store &store, const std::string &id, const Key
         }
     if (m.postgres && m.postgres->ddl) {  // the table definitions (create --with-ddl)
         const std::string k = check_present(*m.postgres->ddl);
-        read_object(store, k, key, *m.postgres->ddl, [&](const unsigned char *, size_t size) {
+        read_object(store, m, *m.postgres->ddl, key, [&](const unsigned char *, size_t size) {
             done += size;
             if (progress) progress(done);
         });
@@ -251,7 +296,7 @@ VerifyResult verify_backup(store::Store &store, const std::string &id, const Key
         for (const auto &t : m.dynamodb->tables) {
             const std::string k = check_present(t.object);
             uint64_t lines = 0;
-            read_object(store, k, key, t.object, [&](const unsigned char *data, size_t size) {
+            read_object(store, m, t.object, key, [&](const unsigned char *data, size_t size) {
                 lines += static_cast<uint64_t>(std::count(data, data + size, '\n'));
                 done += size;
                 if (progress) progress(done);
@@ -276,7 +321,8 @@ std::vector<PruneDecision> decide_prune(const std::vector<BackupSummary> &backup
     // Which good backups are among the newest keep_last, and which is the newest verified.
     std::vector<size_t> good;
     for (size_t i = 0; i < backups.size(); ++i)
-        if (backups[i].complete && backups[i].authenticated) good.push_back(i);
+        if (backups[i].complete && backups[i].authenticated && backups[i].damage.empty())
+            good.push_back(i);
     std::map<size_t, int> rank;  // 1 = newest good backup
     for (size_t r = 0; r < good.size(); ++r)
         rank[good[good.size() - 1 - r]] = static_cast<int>(r) + 1;
@@ -294,6 +340,11 @@ std::vector<PruneDecision> decide_prune(const std::vector<BackupSummary> &backup
         } else if (!b.authenticated) {
             d.keep = true;
             d.reason = "kept: cannot be authenticated (" + b.problem + ")";
+        } else if (!b.damage.empty()) {
+            // Not a good backup (it counts for neither rule), but not deleted unseen either.
+            d.keep = true;
+            d.reason = "kept, but damaged and not counted as a good backup (" + b.damage +
+                       "): look at it, then delete it";
         } else if (newest_verified && *newest_verified == i) {
             d.keep = true;
             d.reason = "newest verified backup";
@@ -338,6 +389,29 @@ std::vector<PruneDecision> prune_backups(store::Store &store, const KeySource &k
         store.remove(data);
     }
     return decisions;
+}
+
+std::vector<AbandonedUploadDecision> prune_abandoned_uploads(store::Store &store,
+                                                             const PruneOptions &opts) {
+    const int64_t now = id_epoch(utc_now("%Y%m%dT%H%M%SZ"));
+    std::vector<AbandonedUploadDecision> out;
+    for (const auto &u : store.pending_uploads("")) {
+        // Only pgmig's own: the store's root may hold other programs' uploads.
+        if (!archive::is_backup_id(folder_of(u.key))) continue;
+        // An unreadable start time is treated as young: never abort what may be running.
+        if (u.started < 0 || now - u.started < int64_t(opts.leftover_hours) * 3600) continue;
+        AbandonedUploadDecision d{u.key, u.started_at, false, ""};
+        if (!opts.dry_run) {
+            try {
+                store.abort_pending_upload(u);
+                d.removed = true;
+            } catch (const std::exception &e) {
+                d.problem = e.what();
+            }
+        }
+        out.push_back(d);
+    }
+    return out;
 }
 
 }  // namespace pgmig::backup

@@ -34,9 +34,17 @@ struct BackupSummary {
     bool authenticated = false;  // the manifest's MAC checked out under the key
     std::string problem;         // why not, when not
     std::optional<archive::Manifest> manifest;
-    std::string verified_at;    // last successful verify, empty if never
+    std::string verified_at;  // last successful verify, empty if never
+    // An object the manifest names that is missing, or has another size in the store, now:
+    // what the listing alone can tell (a changed byte needs verify).
+    std::string damage;
     uint64_t stored_bytes = 0;  // sum of the folder's objects in the store
 };
+
+// "verified 2026-11-22 04:07Z" (when the last verify passed: not a statement about now),
+// "not verified", "damaged (verified 2026-11-22 04:07Z, changed since)", "incomplete",
+// "unauthenticated".
+std::string state_text(const BackupSummary &b);
 
 // Every backup folder in the store, oldest first. Incomplete ones (no manifest: a failed or
 // running backup) are listed too, with complete = false.
@@ -72,10 +80,25 @@ struct PruneOptions {
     int leftover_hours = 24;  // incomplete backups younger than this may still be running
 };
 
+// An upload that was never finished (an S3 multipart upload, a local temporary file) that
+// prune removed (or would remove), being older than leftover_hours.
+struct AbandonedUploadDecision {
+    std::string key;
+    std::string started_at;
+    bool removed = false;
+    std::string problem;  // why it could not be removed (or listed)
+};
+
 // Decides, then (unless dry_run) deletes: for each backup, its data objects first and its
 // manifest last, so an interrupted prune never leaves a manifest naming missing objects.
 std::vector<PruneDecision> prune_backups(store::Store &store, const KeySource &keys,
                                          const PruneOptions &opts);
+
+// Removes (unless dry_run) the store's unfinished uploads older than leftover_hours: the
+// parts of an S3 multipart upload whose writer was killed stay (and are billed) until they
+// are aborted. Younger ones may belong to a backup still running and are left alone.
+std::vector<AbandonedUploadDecision> prune_abandoned_uploads(store::Store &store,
+                                                             const PruneOptions &opts);
 
 // The decision alone (pure): `backups` oldest first; `now_id` is new_backup_id()'s time part
 // format ("YYYYMMDDTHHMMSSZ") for the current time.

@@ -310,8 +310,53 @@ class ItemChannel {
     bool aborted_ = false;
 };
 
-// Thrown into read_object's sink to stop reading once a writer has failed.
+// Thrown into the staged object's sink to stop reading once a writer has failed.
 struct ReadingStopped {};
+
+// Splits an object's plaintext into lines and checks each is a JSON object: the check made
+// while staging (nothing is written yet) and the split made while loading.
+class ItemLines {
+  public:
+    ItemLines(std::string object_key, std::function<void(std::string)> take)
+        : key_(std::move(object_key)), take_(std::move(take)) {}
+
+    void feed(const unsigned char *data, size_t size) {
+        const char *text = reinterpret_cast<const char *>(data);
+        size_t start = 0;
+        for (size_t i = 0; i < size; ++i) {
+            if (text[i] != '\n') continue;
+            partial_.append(text + start, i - start);
+            line(std::move(partial_));
+            partial_.clear();
+            start = i + 1;
+        }
+        partial_.append(text + start, size - start);
+    }
+
+    void finish() const {
+        if (!partial_.empty())
+            throw archive::ArchiveError("object " + key_ +
+                                        " ends inside an item (no final newline)");
+    }
+
+    uint64_t lines() const { return lines_; }
+
+  private:
+    void line(std::string text) {
+        // Authenticated data written by backup_dynamodb, but checked anyway: a line that is
+        // not a JSON object would fail a whole batch with a confusing message.
+        if (text.empty() || text.front() != '{' || !json::accept(text))
+            throw archive::ArchiveError("object " + key_ + ": line " + std::to_string(lines_ + 1) +
+                                        " is not a DynamoDB-JSON item");
+        ++lines_;
+        if (take_) take_(std::move(text));
+    }
+
+    std::string key_;
+    std::function<void(std::string)> take_;
+    std::string partial_;  // a line cut by a chunk boundary
+    uint64_t lines_ = 0;
+};
 
 struct LoadResult {
     uint64_t lines = 0;
@@ -319,14 +364,11 @@ struct LoadResult {
     std::exception_ptr error;
 };
 
-// Streams one table's object into `target` with `writers` threads; never throws for a
-// failure of the load itself, so the caller can say how many items were written. Items are
-// written as they are read: every chunk is authenticated before its items are passed on,
-// and the object's size and SHA-256 are checked at its end (a truncated object fails then,
-// with the items written so far counted).
-LoadResult load_items(const aws::DynamoConfig &config, int writers, store::Store &store,
-                      const std::string &object_key, const archive::BackupKey &key,
-                      const archive::DynamoTable &table, const std::string &target, uint64_t &bytes,
+// Streams one table's staged object (already checked in full) into `target` with `writers`
+// threads; never throws for a failure of the load itself, so the caller can say how many
+// items were written.
+LoadResult load_items(const aws::DynamoConfig &config, int writers, const StagedObject &staged,
+                      const std::string &object_key, const std::string &target, uint64_t &bytes,
                       const ByteProgress &progress) {
     LoadResult result;
     ItemChannel channel(8u << 20);
@@ -371,35 +413,16 @@ LoadResult load_items(const aws::DynamoConfig &config, int writers, store::Store
     for (int w = 0; w < writers; ++w) threads.emplace_back(work, static_cast<size_t>(w));
 
     try {
-        std::string partial;  // a line cut by a chunk boundary
-        auto take_line = [&](std::string line) {
-            // Authenticated data written by backup_dynamodb, but checked anyway: a line that
-            // is not a JSON object would fail a whole batch with a confusing message.
-            if (line.empty() || line.front() != '{' || !json::accept(line))
-                throw archive::ArchiveError("object " + object_key + ": line " +
-                                            std::to_string(result.lines + 1) +
-                                            " is not a DynamoDB-JSON item");
-            ++result.lines;
+        ItemLines lines(object_key, [&](std::string line) {
             if (!channel.push(std::move(line))) throw ReadingStopped{};
-        };
-        read_object(store, object_key, key, table.object,
-                    [&](const unsigned char *data, size_t size) {
-                        const char *text = reinterpret_cast<const char *>(data);
-                        size_t start = 0;
-                        for (size_t i = 0; i < size; ++i) {
-                            if (text[i] != '\n') continue;
-                            partial.append(text + start, i - start);
-                            take_line(std::move(partial));
-                            partial.clear();
-                            start = i + 1;
-                        }
-                        partial.append(text + start, size - start);
-                        bytes += size;
-                        if (progress) progress(bytes);
-                    });
-        if (!partial.empty())
-            throw archive::ArchiveError("object " + object_key +
-                                        " ends inside an item (no final newline)");
+        });
+        staged.read([&](const unsigned char *data, size_t size) {
+            lines.feed(data, size);
+            bytes += size;
+            if (progress) progress(bytes);
+        });
+        lines.finish();
+        result.lines = lines.lines();
         channel.close_input();
     } catch (const ReadingStopped &) {
         // A writer failed; its error is the one to report.
@@ -719,8 +742,7 @@ archive::DynamoSource backup_dynamodb(const DynamoBackupOptions &opts, store::St
 
     uint64_t bytes = 0;
     for (auto &table : source.tables) {
-        StoredObjectWriter out(store, backup_id + "/" + table.object.path, table.object.path, key,
-                               zstd_level, 0);
+        StoredObjectWriter out(store, backup_id, table.object.path, key, zstd_level, 0);
         SharedObject object;
         object.out = &out;
         object.bytes = &bytes;
@@ -750,9 +772,9 @@ archive::DynamoSource backup_dynamodb(const DynamoBackupOptions &opts, store::St
 
 // --- restore
 
-DynamoRestorePlan restore_dynamodb(const DynamoRestoreOptions &opts,
-                                   const archive::Manifest &manifest, store::Store &store,
-                                   const archive::BackupKey &key, const ByteProgress &progress) {
+DynamoRestore::DynamoRestore(const DynamoRestoreOptions &opts, const archive::Manifest &manifest,
+                             store::Store &store, const archive::BackupKey &key)
+    : opts_(opts), manifest_(manifest), store_(store), key_(key) {
     if (!manifest.dynamodb || manifest.dynamodb->tables.empty())
         throw UsageError("backup " + manifest.backup_id + " holds no DynamoDB tables");
     if (opts.writers < 1 || opts.writers > 32)
@@ -775,7 +797,6 @@ DynamoRestorePlan restore_dynamodb(const DynamoRestoreOptions &opts,
                              " is not among the --dynamodb-table tables being restored");
     }
 
-    std::vector<const archive::DynamoTable *> chosen;
     std::map<std::string, std::string> target_of_source;
     std::map<std::string, std::string> source_of_target;
     for (const auto &t : source.tables) {
@@ -788,19 +809,18 @@ DynamoRestorePlan restore_dynamodb(const DynamoRestoreOptions &opts,
             throw UsageError("DynamoDB tables " + source_of_target[target] + " and " + t.name +
                              " would both be restored into " + target +
                              ": rename one with --rename-dynamodb");
-        chosen.push_back(&t);
+        chosen_.push_back(&t);
         target_of_source[t.name] = target;
     }
 
-    const aws::DynamoConfig config = aws::dynamodb_config_from_environment();
-    aws::DynamoClient client(config);
-    DynamoRestorePlan plan;
-    plan.region = config.region;
-    plan.endpoint = client.endpoint_url();
-    std::vector<json> create_requests(chosen.size());
+    config_ = aws::dynamodb_config_from_environment();
+    aws::DynamoClient client(config_);
+    plan_.region = config_.region;
+    plan_.endpoint = client.endpoint_url();
+    create_requests_.resize(chosen_.size());
     std::string problems;
-    for (size_t i = 0; i < chosen.size(); ++i) {
-        const archive::DynamoTable &t = *chosen[i];
+    for (size_t i = 0; i < chosen_.size(); ++i) {
+        const archive::DynamoTable &t = *chosen_[i];
         DynamoRestoreStep step;
         step.table = t.name;
         step.target = target_of_source[t.name];
@@ -808,7 +828,7 @@ DynamoRestorePlan restore_dynamodb(const DynamoRestoreOptions &opts,
         const std::string n = std::to_string(t.items);
         // Checked now even when the table exists, so a bad description stops the restore
         // before anything changed.
-        create_requests[i] = create_table_request(t.description, t.name, step.target);
+        create_requests_[i] = create_table_request(t.description, t.name, step.target);
         const auto live = client.describe_table(step.target);
         step.target_exists = live.has_value();
         std::string problem;
@@ -830,21 +850,45 @@ DynamoRestorePlan restore_dynamodb(const DynamoRestoreOptions &opts,
             step.action = "cannot restore: " + problem;
             problems += "\n  " + step.target + ": " + problem;
         }
-        plan.steps.push_back(step);
+        plan_.steps.push_back(step);
     }
     if (!problems.empty() && !opts.dry_run)
         throw RefusedBySafetyCheck(
             "DynamoDB tables in the way of the restore; nothing was changed:" + problems);
-    if (opts.dry_run) return plan;
+}
 
+DynamoRestore::~DynamoRestore() = default;
+
+void DynamoRestore::stage() {
+    if (opts_.dry_run || !staged_.empty()) return;
+    for (const archive::DynamoTable *t : chosen_) {
+        const std::string key = object_key(manifest_, t->object);
+        ItemLines lines(key, nullptr);
+        auto staged = std::make_unique<StagedObject>(
+            store_, manifest_, t->object, key_,
+            [&lines](const unsigned char *data, size_t size) { lines.feed(data, size); });
+        lines.finish();
+        if (lines.lines() != t->items)
+            throw archive::ArchiveError("object " + key + " (DynamoDB table " + t->name +
+                                        ") holds " + std::to_string(lines.lines()) +
+                                        " items, the manifest says " + std::to_string(t->items) +
+                                        "; nothing was written");
+        staged_.push_back(std::move(staged));
+    }
+}
+
+DynamoRestorePlan DynamoRestore::load(const ByteProgress &progress) {
+    if (opts_.dry_run) return plan_;
+    stage();
+    aws::DynamoClient client(config_);
     uint64_t bytes = 0;
-    for (size_t i = 0; i < chosen.size(); ++i) {
-        const archive::DynamoTable &t = *chosen[i];
-        DynamoRestoreStep &step = plan.steps[i];
-        if (!step.target_exists) client.create_table(create_requests[i]);
-        const std::string object_key = manifest.backup_id + "/" + t.object.path;
-        const LoadResult loaded = load_items(config, opts.writers, store, object_key, key, t,
-                                             step.target, bytes, progress);
+    for (size_t i = 0; i < chosen_.size(); ++i) {
+        const archive::DynamoTable &t = *chosen_[i];
+        DynamoRestoreStep &step = plan_.steps[i];
+        if (!step.target_exists) client.create_table(create_requests_[i]);
+        const LoadResult loaded =
+            load_items(config_, opts_.writers, *staged_[i], object_key(manifest_, t.object),
+                       step.target, bytes, progress);
         step.restored_items = loaded.written;
         const std::string what = "restoring DynamoDB table " + t.name +
                                  (step.target != t.name ? " as " + step.target : std::string()) +
@@ -875,7 +919,14 @@ DynamoRestorePlan restore_dynamodb(const DynamoRestoreOptions &opts,
                                          std::to_string(t.items));
         }
     }
-    return plan;
+    return plan_;
+}
+
+DynamoRestorePlan restore_dynamodb(const DynamoRestoreOptions &opts,
+                                   const archive::Manifest &manifest, store::Store &store,
+                                   const archive::BackupKey &key, const ByteProgress &progress) {
+    DynamoRestore restore(opts, manifest, store, key);
+    return restore.load(progress);
 }
 
 }  // namespace pgmig::backup

@@ -7,6 +7,7 @@
 
 #include "archive/manifest.hpp"
 #include "aws/dynamodb_client.hpp"
+#include "backup/object_io.hpp"
 #include "retry_policy.hpp"
 #include "store/store.hpp"
 
@@ -17,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -59,9 +61,42 @@ struct DynamoRestorePlan {
     std::vector<DynamoRestoreStep> steps;
 };
 
-// Plans, then (unless dry_run) creates missing tables and loads every item. Throws
-// RefusedBySafetyCheck, before changing anything, when a target table exists with another
-// key schema. A load that cannot write every item throws, saying how many were not written.
+// A DynamoDB restore in three steps, so that a restore of PostgreSQL and DynamoDB tables
+// can check and stage everything before it changes either. Writes to DynamoDB cannot be
+// undone, so nothing is written from an object that has not been authenticated, hashed and
+// counted in full first.
+class DynamoRestore {
+  public:
+    // Plans: target names, what exists, what would be created or overwritten. Throws
+    // RefusedBySafetyCheck (unless dry_run), before changing anything, when a target table
+    // exists with another key schema or is not ACTIVE.
+    DynamoRestore(const DynamoRestoreOptions &opts, const archive::Manifest &manifest,
+                  store::Store &store, const archive::BackupKey &key);
+    ~DynamoRestore();
+    const DynamoRestorePlan &plan() const { return plan_; }
+    // Downloads every chosen object once into a private temporary file (stored bytes, still
+    // encrypted) and checks it in full: every chunk, bound to its place, the SHA-256, and
+    // every line an item, as many as the manifest says. Throws ArchiveError naming the
+    // object; nothing is written then. Does nothing in a dry run.
+    void stage();
+    // Stages (if not yet done), then creates missing tables and loads every item. A load that
+    // cannot write every item throws, saying how many were not written. A dry run returns
+    // the plan.
+    DynamoRestorePlan load(const ByteProgress &progress);
+
+  private:
+    DynamoRestoreOptions opts_;
+    const archive::Manifest &manifest_;
+    store::Store &store_;
+    archive::BackupKey key_;
+    aws::DynamoConfig config_;
+    DynamoRestorePlan plan_;
+    std::vector<const archive::DynamoTable *> chosen_;
+    std::vector<nlohmann::json> create_requests_;
+    std::vector<std::unique_ptr<StagedObject>> staged_;
+};
+
+// Plan, stage and load in one call.
 DynamoRestorePlan restore_dynamodb(const DynamoRestoreOptions &opts,
                                    const archive::Manifest &manifest, store::Store &store,
                                    const archive::BackupKey &key, const ByteProgress &progress);

@@ -2,7 +2,9 @@
 
 #include "backup/object_io.hpp"
 #include "backup/pg_schema_dump.hpp"
+#include "backup/pg_session.hpp"
 #include "backup/schema_version.hpp"
+#include "backup/table_locks.hpp"
 #include "db/connection.hpp"
 #include "exit_code.hpp"
 
@@ -30,6 +32,19 @@ bool is_snapshot_id(const std::string &s) {
     for (char c : s)
         if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '-') return false;
     return true;
+}
+
+// The session is in UTF-8, so the server converts every name; checked anyway before any
+// data moves, because the manifest (JSON) written at the very end holds nothing else.
+void require_utf8_names(const archive::PgTable &t) {
+    std::vector<std::string> names = {t.schema, t.name};
+    for (const auto &c : t.columns) names.insert(names.end(), {c.name, c.type});
+    for (const auto &s : t.sequences) names.push_back(s.name);
+    for (const auto &n : names)
+        if (!archive::is_utf8(n))
+            throw std::runtime_error("table " + t.schema + "." + t.name +
+                                     ": a name is not valid UTF-8 although the session's "
+                                     "client_encoding is UTF8; nothing was backed up");
 }
 
 std::vector<TableJob> choose_tables(db::Connection &conn, const PgBackupOptions &opts) {
@@ -79,10 +94,9 @@ std::vector<TableJob> choose_tables(db::Connection &conn, const PgBackupOptions 
     // As pg_dump does: ACCESS SHARE locks held to the end keep TRUNCATE and table rewrites
     // (which are not MVCC-safe) from emptying or reshaping a table before its worker copies
     // it, and keep the columns recorded below true for the data.
-    std::string all;
-    for (const auto &row : r.rows) all += (all.empty() ? "" : ", ") + *row[1];
-    conn.exec("SET LOCAL lock_timeout = '60s'");
-    conn.exec("LOCK TABLE " + all + " IN ACCESS SHARE MODE");
+    std::vector<LockedRelation> relations;
+    for (const auto &row : r.rows) relations.push_back({*row[0], *row[1]});
+    lock_tables(conn, relations, "ACCESS SHARE", LockWait{});
     std::vector<TableJob> jobs;
     for (const auto &row : r.rows) {
         TableJob j;
@@ -108,6 +122,7 @@ std::vector<TableJob> choose_tables(db::Connection &conn, const PgBackupOptions 
                                              seq.rows[0][1] == db::Value("true")});
             }
         }
+        require_utf8_names(j.table);
         jobs.push_back(std::move(j));
     }
     return jobs;
@@ -119,6 +134,7 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
                                   const std::string &backup_id, const archive::BackupKey &key,
                                   const ByteProgress &progress) {
     db::Connection coordinator(opts.conninfo);
+    use_client_encoding(coordinator, kBackupClientEncoding);
     coordinator.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     const std::string snapshot = *coordinator.query("SELECT pg_export_snapshot()").rows.at(0).at(0);
     if (!is_snapshot_id(snapshot)) throw std::runtime_error("unexpected snapshot id " + snapshot);
@@ -127,6 +143,7 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
     auto info = coordinator.query("SELECT current_setting('server_version'), current_database()");
     source.server_version = *info.rows[0][0];
     source.database = *info.rows[0][1];
+    source.client_encoding = kBackupClientEncoding;
     source.schema_version = last_applied_migration(coordinator);
     {
         // The function lives in the extension's schema, which need not be on the path.
@@ -158,13 +175,9 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
     if (opts.with_ddl) {
         std::vector<std::string> names;
         for (const auto &j : jobs)
-            names.push_back(*coordinator
-                                 .query("SELECT format('%I.%I', $1::text, $2::text)",
-                                        {j.table.schema, j.table.name})
-                                 .rows.at(0)
-                                 .at(0));
-        source.ddl = dump_schema(opts.conninfo, snapshot, names, store,
-                                 backup_id + "/pg/schema.sql.obj", "pg/schema.sql.obj", key);
+            names.push_back(quoted_name(coordinator, j.table.schema, j.table.name));
+        source.ddl =
+            dump_schema(opts.conninfo, snapshot, names, store, backup_id, "pg/schema.sql.obj", key);
     }
     std::atomic<size_t> next{0};
     std::atomic<uint64_t> bytes{0};
@@ -182,6 +195,7 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
     auto work = [&]() {
         try {
             db::Connection conn(opts.conninfo);
+            use_client_encoding(conn, kBackupClientEncoding);
             conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
             conn.exec("SET TRANSACTION SNAPSHOT '" + snapshot + "'");
             for (;;) {
@@ -189,8 +203,8 @@ archive::PgSource backup_postgres(const PgBackupOptions &opts, store::Store &sto
                 const size_t n = next++;
                 if (n >= order.size()) break;
                 TableJob &job = jobs[order[n]];
-                StoredObjectWriter out(store, backup_id + "/" + job.table.object.path,
-                                       job.table.object.path, key, opts.zstd_level, zstd_workers);
+                StoredObjectWriter out(store, backup_id, job.table.object.path, key,
+                                       opts.zstd_level, zstd_workers);
                 job.table.rows = conn.copy_out(
                     "COPY " + job.regclass + " TO STDOUT (FORMAT binary)",
                     [&](const char *data, size_t size) {

@@ -55,10 +55,11 @@ std::string ddl_for_libpq(const std::string &script) {
 
 archive::ObjectEntry dump_schema(const std::string &conninfo, const std::string &snapshot,
                                  const std::vector<std::string> &quoted_tables, store::Store &store,
-                                 const std::string &key, const std::string &path,
+                                 const std::string &backup_id, const std::string &path,
                                  const archive::BackupKey &backup_key) {
-    std::vector<std::string> args = {"pg_dump", "--schema-only", "--no-owner", "--no-privileges",
-                                     "--snapshot=" + snapshot};
+    std::vector<std::string> args = {"pg_dump",         "--schema-only",
+                                     "--no-owner",      "--no-privileges",
+                                     "--encoding=UTF8", "--snapshot=" + snapshot};
     for (const auto &t : quoted_tables) args.push_back("--table=" + t);
     std::vector<char *> argv;
     for (auto &a : args) argv.push_back(a.data());
@@ -98,7 +99,7 @@ archive::ObjectEntry dump_schema(const std::string &conninfo, const std::string 
     std::string errors;
     archive::ObjectEntry entry;
     try {
-        StoredObjectWriter out(store, key, path, backup_key, 3, 0);
+        StoredObjectWriter out(store, backup_id, path, backup_key, 3, 0);
         char buffer[65536];
         for (;;) {
             const ssize_t n = ::read(out_pipe[0], buffer, sizeof buffer);

@@ -13,10 +13,11 @@ namespace pgmig::backup {
 
 // Runs pg_dump with the connection given through its environment (never in argv, where
 // other users could read a password), `--snapshot` set to the exported snapshot, one `-t`
-// per table (schema.table, quoted by the server), and stores the script.
+// per table (schema.table, quoted by the server) and the script in UTF-8 (--encoding, as the
+// data), and stores it as `<backup_id>/<path>`.
 archive::ObjectEntry dump_schema(const std::string &conninfo, const std::string &snapshot,
                                  const std::vector<std::string> &quoted_tables, store::Store &store,
-                                 const std::string &key, const std::string &path,
+                                 const std::string &backup_id, const std::string &path,
                                  const archive::BackupKey &backup_key);
 
 // The script to run through libpq: pg_dump's psql meta-commands (\restrict, \unrestrict,

@@ -33,6 +33,8 @@ struct BackupOptions {
     std::string id;
     std::string target_db;
     bool dry_run = false;
+    bool keep_triggers = false;
+    int lock_wait_seconds = 60;
     std::vector<std::string> dynamodb_renames;  // OLD=NEW
     // prune
     int keep_last = 0;
@@ -56,6 +58,8 @@ nlohmann::json summary_json(const backup::BackupSummary &b) {
         {"authenticated", b.authenticated},
         {"stored_bytes", b.stored_bytes},
         {"verified_at", b.verified_at.empty() ? nlohmann::json() : nlohmann::json(b.verified_at)},
+        {"state", backup::state_text(b)},
+        {"damage", b.damage.empty() ? nlohmann::json() : nlohmann::json(b.damage)},
         {"problem", b.problem.empty() ? nlohmann::json() : nlohmann::json(b.problem)}};
     if (b.manifest) {
         const auto &m = *b.manifest;
@@ -159,10 +163,7 @@ int run_list(const BackupOptions &o, const GlobalOptions &global) {
     }
     ui::Table table{{"id", "created", "tables", "rows", "stored", "state", "label"}, {}};
     for (const auto &b : backups) {
-        std::string state = !b.complete             ? "incomplete"
-                            : !b.authenticated      ? "unauthenticated"
-                            : b.verified_at.empty() ? "not verified"
-                                                    : "verified " + b.verified_at;
+        const std::string state = backup::state_text(b);
         if (!b.manifest) {
             table.rows.push_back({b.id, "", "", "", ui::format_bytes(b.stored_bytes), state, ""});
             continue;
@@ -173,8 +174,12 @@ int run_list(const BackupOptions &o, const GlobalOptions &global) {
                               state, m.label});
     }
     ui::print_table(std::cout, table);
-    for (const auto &b : backups)
+    std::cout << "verified <when>: the last verify passed then; list itself reads no object "
+                 "(it checks only that each is present, with its size): run verify for now\n";
+    for (const auto &b : backups) {
         if (b.complete && !b.authenticated) std::cerr << b.id << ": " << b.problem << "\n";
+        if (!b.damage.empty()) std::cerr << b.id << ": " << b.damage << "\n";
+    }
     return 0;
 }
 
@@ -235,18 +240,15 @@ int run_restore(const BackupOptions &o, const GlobalOptions &global) {
         throw UsageError("--target-db: no PostgreSQL tables are restored");
     if (!do_pg && !do_ddb) throw UsageError("backup " + m.backup_id + " holds no tables");
 
-    // Both kinds: the DynamoDB targets are checked before PostgreSQL changes anything, so a
-    // refusal leaves both untouched.
-    if (do_pg && do_ddb && !o.dry_run) {
-        backup::DynamoRestoreOptions check = ddb_opts;
-        check.dry_run = true;
-        std::string problems;
-        for (const auto &s : backup::restore_dynamodb(check, m, *store, key, nullptr).steps)
-            if (blocked(s.action))
-                problems += "\n  " + s.target + ": " + s.action.substr(s.action.find(": ") + 2);
-        if (!problems.empty())
-            throw RefusedBySafetyCheck(
-                "DynamoDB tables in the way of the restore; nothing was changed:" + problems);
+    if (o.lock_wait_seconds < 1 || o.lock_wait_seconds > 86400)
+        throw UsageError("--lock-wait must be between 1 and 86400 seconds");
+
+    // The DynamoDB targets are checked, and its objects staged and checked in full, before
+    // PostgreSQL changes anything: a refusal or a damaged object leaves both untouched.
+    std::optional<backup::DynamoRestore> ddb;
+    if (do_ddb) {
+        ddb.emplace(ddb_opts, m, *store, key);
+        ddb->stage();
     }
 
     ui::ProgressBar bar("restoring " + o.id, 0, "", true);
@@ -259,14 +261,14 @@ int run_restore(const BackupOptions &o, const GlobalOptions &global) {
         opts.tables = o.pg_tables;
         opts.dry_run = o.dry_run;
         opts.with_ddl = o.with_ddl;
+        opts.keep_triggers = o.keep_triggers;
+        opts.lock_wait.total_ms = o.lock_wait_seconds * 1000;
         pg_plan = backup::restore_postgres(opts, m, *store, key, [&](uint64_t bytes) {
             pg_bytes = bytes;
             bar.update(bytes);
         });
     }
-    if (do_ddb)
-        ddb_plan = backup::restore_dynamodb(ddb_opts, m, *store, key,
-                                            [&](uint64_t bytes) { bar.update(pg_bytes + bytes); });
+    if (ddb) ddb_plan = ddb->load([&](uint64_t bytes) { bar.update(pg_bytes + bytes); });
     bar.finish();
 
     bool refused = false;
@@ -283,7 +285,9 @@ int run_restore(const BackupOptions &o, const GlobalOptions &global) {
                                  {"target_rows", s.target_rows < 0 ? nlohmann::json()
                                                                    : nlohmann::json(s.target_rows)},
                                  {"action", s.action},
-                                 {"restored_rows", s.restored_rows}});
+                                 {"restored_rows", s.restored_rows},
+                                 {"triggers", s.triggers},
+                                 {"triggers_fire", s.triggers_fire}});
         ui::print_json(std::cout,
                        {{"id", m.backup_id},
                         {"dry_run", o.dry_run},
@@ -309,6 +313,13 @@ int run_restore(const BackupOptions &o, const GlobalOptions &global) {
                 {s.table, ui::group_thousands(s.backup_rows),
                  s.target_rows < 0 ? "(missing)" : ui::group_thousands(s.target_rows), s.action});
         ui::print_table(std::cout, table);
+        bool any_triggers = false;
+        for (const auto &s : pg_plan->steps) any_triggers = any_triggers || !s.triggers.empty();
+        if (any_triggers)
+            std::cout << (o.keep_triggers
+                              ? "the target's triggers fire during the load (--keep-triggers)\n"
+                              : "the target's user triggers are off during the load (in the "
+                                "restore's transaction; --keep-triggers to let them fire)\n");
     }
     if (ddb_plan) {
         std::cout << (o.dry_run ? "plan: restore DynamoDB tables of backup "
@@ -335,6 +346,27 @@ int run_prune(const BackupOptions &o, const GlobalOptions &global) {
     opts.keep_days = o.keep_days;
     opts.dry_run = o.dry_run;
     const auto decisions = backup::prune_backups(*store, o.keys, opts);
+    // Unfinished uploads are found by another listing, which not every S3-compatible server
+    // has: a failure there is reported, and does not undo the prune of the backups.
+    std::vector<backup::AbandonedUploadDecision> uploads;
+    std::string uploads_problem, uploads_unsupported;
+    try {
+        uploads = backup::prune_abandoned_uploads(*store, opts);
+    } catch (const store::OperationNotSupported &e) {
+        uploads_unsupported = e.what();  // nothing to find there: not a failure
+    } catch (const store::StoreError &e) {
+        uploads_problem = e.what();
+    }
+    auto upload_action = [&o](const backup::AbandonedUploadDecision &u) {
+        return o.dry_run ? "would abort upload" : u.removed ? "aborted upload" : "abort failed";
+    };
+    auto upload_reason = [&opts](const backup::AbandonedUploadDecision &u) {
+        return "unfinished upload of " + u.key + " started " + u.started_at + ", more than " +
+               std::to_string(opts.leftover_hours) + " hours ago" +
+               (u.problem.empty() ? "" : ": " + u.problem);
+    };
+    bool failed = !uploads_problem.empty();
+    for (const auto &u : uploads) failed = failed || !u.problem.empty();
     if (global.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto &d : decisions)
@@ -342,16 +374,39 @@ int run_prune(const BackupOptions &o, const GlobalOptions &global) {
                            {"action", d.keep ? "keep" : (o.dry_run ? "would delete" : "deleted")},
                            {"reason", d.reason},
                            {"objects", d.objects}});
+        for (const auto &u : uploads)
+            out.push_back({{"id", u.key.substr(0, u.key.find('/'))},
+                           {"upload", u.key},
+                           {"action", upload_action(u)},
+                           {"reason", upload_reason(u)},
+                           {"objects", 0}});
         ui::print_json(std::cout, out);
     } else {
         ui::Table table{{"id", "action", "objects", "why"}, {}};
         for (const auto &d : decisions)
             table.rows.push_back({d.id, d.keep ? "keep" : (o.dry_run ? "would delete" : "deleted"),
                                   std::to_string(d.objects), d.reason});
+        for (const auto &u : uploads)
+            table.rows.push_back(
+                {u.key.substr(0, u.key.find('/')), upload_action(u), "", upload_reason(u)});
         ui::print_table(std::cout, table);
         if (o.dry_run) std::cout << "dry run: nothing was deleted\n";
     }
-    return 0;
+    if (!uploads_unsupported.empty())
+        std::cerr << "pgmig: note: this store cannot list unfinished uploads ("
+                  << uploads_unsupported << ")\n";
+    if (!uploads_problem.empty())
+        std::cerr << "pgmig: error: the backups were pruned, but unfinished uploads could not be "
+                     "looked for: "
+                  << uploads_problem
+                  << " (allow s3:ListBucketMultipartUploads and s3:AbortMultipartUpload, or let "
+                     "an S3 lifecycle rule with AbortIncompleteMultipartUpload remove them; see "
+                     "docs/backups.md)\n";
+    for (const auto &u : uploads)
+        if (!u.problem.empty())
+            std::cerr << "pgmig: warning: could not abort the upload of " << u.key << ": "
+                      << u.problem << "\n";
+    return failed ? static_cast<int>(ExitCode::kFailed) : 0;
 }
 
 }  // namespace
@@ -443,9 +498,11 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
         ->type_name("URL");
     add_key_options(list, *o);
     list->footer(
-        "Shows id, time, tables, rows, stored size and state: verified (with when),\n"
-        "not verified, incomplete (no manifest: a failed or running backup) or\n"
-        "unauthenticated (another key, or a changed manifest).");
+        "Shows id, time, tables, rows, stored size and state: verified <when> (what the\n"
+        "last verify found, then: list reads no object, so run verify for the current\n"
+        "truth), not verified, damaged (an object is missing or has another size than the\n"
+        "manifest says, whenever it was verified), incomplete (no manifest: a failed or\n"
+        "running backup) or unauthenticated (another key, or a changed manifest).");
     list->callback([o, &global, &run] { run = [o, &global] { return run_list(*o, global); }; });
 
     auto *verify = cmd->add_subcommand("verify", "Re-read and check every object of a backup");
@@ -481,17 +538,30 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
         ->type_name("OLD=NEW");
     restore->add_option("--target-db", o->target_db, "Restore into this database instead of --db")
         ->type_name("CONNINFO|URL");
-    restore->add_flag("--dry-run", o->dry_run, "Print the plan; change nothing");
+    restore->add_flag("--dry-run", o->dry_run,
+                      "Print the plan and every refusal the restore would make; change nothing");
+    restore->add_flag("--keep-triggers", o->keep_triggers,
+                      "Let the target's user triggers fire during the load (default: off, as "
+                      "pg_restore --disable-triggers)");
+    restore
+        ->add_option("--lock-wait", o->lock_wait_seconds,
+                     "Give up after waiting this long for the tables' locks (default 60)")
+        ->type_name("SECONDS");
     restore->add_flag("--with-ddl", o->with_ddl,
                       "Create the tables from the backup's definitions when the target has none "
                       "of them (backups made with --with-ddl)");
     add_key_options(restore, *o);
     restore->footer(
         "The target must be at the backup's migration (else exit 3: run pgmig up --to\n"
-        "first) and have the tables with the same columns. The chosen tables' rows are\n"
-        "replaced in one transaction (TRUNCATE, then COPY, parents before children,\n"
-        "sequences set): every object is authenticated and its row count and SHA-256\n"
-        "checked before the commit, so a bad backup changes nothing.\n"
+        "first) and have the tables with the same columns; a table that a table left out\n"
+        "of the restore references is refused too (exit 3). --dry-run makes the same checks.\n"
+        "The chosen tables' rows are replaced in one transaction (TRUNCATE, then COPY,\n"
+        "parents before children): every object is authenticated and its row count and\n"
+        "SHA-256 checked, and only then are the sequences set, so a bad backup changes\n"
+        "nothing, sequences included. The target's user triggers are off during the load\n"
+        "(--keep-triggers lets them fire). Locks are taken in short attempts (readers are\n"
+        "never stuck behind a waiting restore); after --lock-wait seconds the restore gives\n"
+        "up, naming the sessions in its way.\n"
         "\n"
         "DynamoDB tables missing in the target are created (keys, indexes, billing mode\n"
         "from the backup); an existing table with the same key schema is loaded into (items\n"
@@ -525,7 +595,10 @@ void setup_backup(CLI::App &app, GlobalOptions &global, Run &run) {
         "A backup is kept when it is one of the newest N, younger than D days, the newest\n"
         "verified backup (always), or cannot be authenticated with this key. Incomplete\n"
         "backups (no manifest) older than 24 hours are leftovers of failed runs and are\n"
-        "deleted. Each backup's data objects are deleted before its manifest.\n"
+        "deleted, and so are unfinished uploads older than 24 hours (S3 multipart uploads\n"
+        "of a killed backup, whose parts are billed until aborted; local temporary files).\n"
+        "A backup with a missing or resized object is kept but never counted as good.\n"
+        "Each backup's manifest is deleted before its data objects.\n"
         "\n"
         "Examples:\n"
         "  pgmig backup prune --from file:///var/backups/app --key-file k --keep-last 7 "

@@ -1,11 +1,13 @@
 #include "store/local_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <random>
 
@@ -141,6 +143,33 @@ std::vector<ObjectInfo> LocalStore::list(const std::string &prefix) {
     std::sort(out.begin(), out.end(),
               [](const ObjectInfo &a, const ObjectInfo &b) { return a.key < b.key; });
     return out;
+}
+
+std::vector<PendingUpload> LocalStore::pending_uploads(const std::string &prefix) {
+    std::vector<PendingUpload> out;
+    const std::string suffix = kPartialSuffix;
+    for (const auto &o : list(prefix)) {
+        if (o.key.size() <= suffix.size() ||
+            o.key.compare(o.key.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
+        // "<key>.<random digits>.partial"
+        const std::string stem = o.key.substr(0, o.key.size() - suffix.size());
+        const size_t dot = stem.rfind('.');
+        if (dot == std::string::npos) continue;
+        struct stat st {};
+        if (::stat(path_of(o.key).c_str(), &st) != 0) continue;  // committed or gone meanwhile
+        char when[32];
+        std::tm tm{};
+        gmtime_r(&st.st_mtime, &tm);
+        std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        // Its age is that of its last write: a live writer keeps it young.
+        out.push_back({stem.substr(0, dot), o.key, static_cast<int64_t>(st.st_mtime), when});
+    }
+    return out;
+}
+
+void LocalStore::abort_pending_upload(const PendingUpload &upload) {
+    remove({upload.handle});
 }
 
 void LocalStore::remove(const std::vector<std::string> &keys) {

@@ -14,6 +14,9 @@ class LocalStore : public Store {
     void read(const std::string &key, const ByteSink &sink) override;
     std::vector<ObjectInfo> list(const std::string &prefix) override;
     void remove(const std::vector<std::string> &keys) override;
+    // The temporary files ("<key>.<random>.partial") of writers that never committed.
+    std::vector<PendingUpload> pending_uploads(const std::string &prefix) override;
+    void abort_pending_upload(const PendingUpload &upload) override;
     std::string url() const override { return url_; }
 
   private:

@@ -21,6 +21,7 @@
 #include "aws/s3_documents.hpp"
 #include "aws/s3_retry.hpp"
 #include "aws/sigv4.hpp"
+#include "store/s3_multipart_uploads.hpp"
 
 namespace pgmig::store {
 
@@ -603,6 +604,61 @@ class S3Store : public Store {
                         failures[i].message + ")";
             if (failures.size() > 5) text += " ...";
             throw StoreError(text);
+        }
+    }
+
+    std::vector<PendingUpload> pending_uploads(const std::string &prefix) override {
+        const aws::S3Config &config = connection_->config();
+        const std::string store_root = config.prefix.empty() ? "" : config.prefix + "/";
+        std::vector<PendingUpload> out;
+        std::string key_marker, upload_id_marker;
+        for (;;) {
+            S3Request request;
+            request.operation = "ListMultipartUploads";
+            request.subject = "prefix \"" + prefix + "\"";
+            request.method = "GET";
+            request.query = list_uploads_query(store_root + prefix, key_marker, upload_id_marker);
+            UploadListingPage page;
+            try {
+                page = parse_upload_listing(connection_->execute(request).body);
+            } catch (const StoreError &error) {
+                // s3rver, for one, answers 501 NotImplemented.
+                if (std::string(error.what()).find("HTTP 501") != std::string::npos)
+                    throw OperationNotSupported(error.what());
+                throw;
+            } catch (const std::exception &error) {
+                throw StoreError("S3 ListMultipartUploads of prefix \"" + prefix + "\" in " +
+                                 connection_->url() + " failed: " + error.what());
+            }
+            for (auto &u : page.uploads) {
+                if (u.key.compare(0, store_root.size(), store_root) != 0) continue;
+                out.push_back(
+                    {u.key.substr(store_root.size()), u.upload_id, u.initiated_epoch, u.initiated});
+            }
+            if (!page.truncated) break;
+            if (page.next_key_marker == key_marker &&
+                page.next_upload_id_marker == upload_id_marker)
+                throw StoreError("S3 ListMultipartUploads of prefix \"" + prefix + "\" in " +
+                                 connection_->url() + " returned the same page twice");
+            key_marker = page.next_key_marker;
+            upload_id_marker = page.next_upload_id_marker;
+        }
+        return out;
+    }
+
+    void abort_pending_upload(const PendingUpload &upload) override {
+        check_key(upload.key);
+        S3Request request;
+        request.operation = "AbortMultipartUpload";
+        request.subject = "object " + upload.key + " (upload id " + upload.handle + ")";
+        request.method = "DELETE";
+        request.object_key = aws::bucket_key(connection_->config(), upload.key);
+        request.query = {{"uploadId", upload.handle}};
+        try {
+            connection_->execute(request);
+        } catch (const StoreError &error) {
+            // Aborted meanwhile (by a lifecycle rule, another prune): gone is what we wanted.
+            if (std::string(error.what()).find("NoSuchUpload") == std::string::npos) throw;
         }
     }
 

@@ -17,6 +17,13 @@ class StoreError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Thrown when the store's server does not implement an operation (an S3-compatible server
+// without ListMultipartUploads, say).
+class OperationNotSupported : public StoreError {
+  public:
+    using StoreError::StoreError;
+};
+
 // Thrown by read() when the object does not exist.
 class ObjectNotFound : public StoreError {
   public:
@@ -26,6 +33,16 @@ class ObjectNotFound : public StoreError {
 struct ObjectInfo {
     std::string key;  // relative to the store's root, '/'-separated
     uint64_t size = 0;
+};
+
+// An upload that was started and neither committed nor aborted: its writer died (killed,
+// out of power). Its bytes take space (an S3 multipart upload's parts are billed) until
+// they are removed.
+struct PendingUpload {
+    std::string key;         // the object it was meant to become, relative to the store's root
+    std::string handle;      // the store's own name for it: an S3 upload id, a temporary file
+    int64_t started = 0;     // seconds since the epoch
+    std::string started_at;  // as the store reported it, for messages
 };
 
 using ByteSink = std::function<void(const unsigned char *data, size_t size)>;
@@ -53,6 +70,12 @@ class Store {
     virtual std::vector<ObjectInfo> list(const std::string &prefix) = 0;
     // Deletes the objects; keys that do not exist are ignored.
     virtual void remove(const std::vector<std::string> &keys) = 0;
+    // Unfinished uploads whose key starts with `prefix`, including those of running
+    // writers: callers decide by age. Throws OperationNotSupported when the server cannot
+    // list them.
+    virtual std::vector<PendingUpload> pending_uploads(const std::string &prefix) = 0;
+    // Removes an unfinished upload and what it stored; one already gone is not an error.
+    virtual void abort_pending_upload(const PendingUpload &upload) = 0;
     // The store as the user named it (file:///dir, s3://bucket/prefix), for messages.
     virtual std::string url() const = 0;
 };
