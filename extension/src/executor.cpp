@@ -15,6 +15,7 @@
 #include "pg/subtransaction.hpp"
 #include "registry.hpp"
 #include "retry_policy.hpp"
+#include "snapshot.hpp"
 #include "snapshot_context.hpp"
 
 #include <chrono>
@@ -34,6 +35,7 @@ struct Migration {
     MigrationOptionLimits option_limits;
     std::vector<std::string> snapshot_tables;  // snapshot before applying (option / directive)
     std::string restore_snapshot_ids;  // rollback without a down script: restore these instead
+    std::vector<long> restore_ids;     // the same ids, in order; down_sql shows them as calls
 };
 
 constexpr const char *kMigrationColumns =
@@ -148,10 +150,11 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
     bool timer_fired = false;
     std::optional<ScriptFailure> verify_failure;
 
-    // A user's script may not call the executor, rollback, restore or backfill; the snapshot
-    // restores of a rollback without a down script are our own script.
-    std::optional<UserScriptRunning> user_script;
-    if (std::string(main_phase) != "restore") user_script.emplace();
+    // Nothing a script runs (nor a table's constraints or types during a restore) may call
+    // the executor, rollback, restore or backfill. A rollback without a down script restores
+    // its snapshots by calling the restore directly, not through SQL.
+    const bool restoring = !execute && !m.restore_ids.empty();
+    UserScriptRunning user_script;
     const pg::Identity identity = pg::current_identity();
 
     pg::Subtransaction sub;
@@ -170,7 +173,10 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
                 pg::StatementTimer timer(limits.statement_timeout_ms);
                 pg::StatementOutcome outcome;
                 try {
-                    outcome = pg::run_user_statement(script->statements[index].text);
+                    if (restoring && pass == 0)
+                        restore_snapshot(m.restore_ids.at(index));
+                    else
+                        outcome = pg::run_user_statement(script->statements[index].text);
                 } catch (const pg::PgError &) {
                     timer_fired = timer.fired();
                     throw;
@@ -210,6 +216,25 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
         pg::restore_activity();
         if (f.sqlstate == "57014" && !timer_fired) throw;
         return f;
+    } catch (const pg::UserError &e) {
+        // A snapshot restore refused (the checks of restore_snapshot()); any other error of
+        // ours ends the call as before.
+        if (!restoring) throw;
+        ScriptFailure f;
+        f.sqlstate = e.sqlstate();
+        f.message = e.what();
+        f.detail = e.detail();
+        f.hint = e.hint();
+        f.phase = phase;
+        if (index >= 0 && index < static_cast<int>(script->statements.size())) {
+            const pg::ParsedStatement &s = script->statements[index];
+            f.statement = pg::display_text(s);
+            f.statement_number = index + 1;
+            f.statement_position = s.text_position;
+        }
+        sub.rollback();
+        pg::restore_activity();
+        return f;
     }
 }
 
@@ -229,13 +254,14 @@ std::mt19937_64 &jitter_source() {
 // failure of the migration, reported before any of its SQL runs.
 std::optional<ScriptFailure> take_declared_snapshots(const Migration &m, std::string &ids) {
     if (m.snapshot_tables.empty()) return std::nullopt;
-    const std::string create = "SELECT " + extension_function("snapshot_create") +
-                               "($1::pg_catalog.oid::pg_catalog.regclass, 'before migration ' || $2)";
+    const std::string create =
+        "SELECT " + extension_function("snapshot_create") +
+        "($1::pg_catalog.oid::pg_catalog.regclass, 'before migration ' || $2)";
     RunningMigration running(m.version);
     for (const auto &table : m.snapshot_tables) {
         // The name resolves as in the migration itself: with the caller's search_path.
-        auto resolved = pg::query_in_caller_path(
-            "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid", {table});
+        auto resolved =
+            pg::query_in_caller_path("SELECT pg_catalog.to_regclass($1)::pg_catalog.oid", {table});
         const pg::Value oid = resolved.rows.at(0).at(0);
         if (!oid) {
             ScriptFailure f;
@@ -581,14 +607,16 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
             {m.version});
         if (!ids.rows.at(0).at(0)) continue;
         m.restore_snapshot_ids = *ids.rows.at(0).at(0);
-        const std::string restore = extension_function("snapshot_restore");
+        // The "script" only shows (and numbers) the restores in logs and errors: each
+        // statement stands for the restore of one id, which attempt_once() calls directly.
         std::string script;
         size_t start = 0;
         while (start <= m.restore_snapshot_ids.size()) {
             size_t end = m.restore_snapshot_ids.find(',', start);
             if (end == std::string::npos) end = m.restore_snapshot_ids.size();
-            script += "SELECT " + restore + "(" +
-                      m.restore_snapshot_ids.substr(start, end - start) + ");\n";
+            const std::string id = m.restore_snapshot_ids.substr(start, end - start);
+            m.restore_ids.push_back(std::stol(id));
+            script += "SELECT snapshot_restore(" + id + ");\n";
             start = end + 1;
         }
         m.down_sql = script;

@@ -4,9 +4,11 @@
 #include "pg/arguments.hpp"
 #include "pg/error.hpp"
 #include "pg/result_rows.hpp"
+#include "pg/row_trigger.hpp"
 #include "pg/session_limits.hpp"
 #include "pg/spi.hpp"
 #include "pg/table_copy.hpp"
+#include "snapshot.hpp"
 #include "snapshot_context.hpp"
 
 #include <chrono>
@@ -14,6 +16,25 @@
 namespace pgm {
 
 namespace {
+
+// pg_migrate.snapshot is written only by the functions in this file: a trigger refuses every
+// INSERT and UPDATE made while no CatalogWrite is alive. Roles with the documented grants
+// may delete rows (a snapshot that vanishes is refused, not trusted), never forge them.
+int catalog_writes = 0;
+
+class CatalogWrite {
+  public:
+    CatalogWrite() { ++catalog_writes; }
+    ~CatalogWrite() { --catalog_writes; }
+    CatalogWrite(const CatalogWrite &) = delete;
+    CatalogWrite &operator=(const CatalogWrite &) = delete;
+};
+
+// One statement that writes the catalog row, and nothing else, under CatalogWrite.
+pg::QueryResult write_catalog(const char *sql, const std::vector<pg::Value> &params) {
+    CatalogWrite allowed;
+    return pg::query(sql, params);
+}
 
 struct Snapshot {
     std::string id, source_schema, source_table, source_oid, snapshot_table, columns, checksum;
@@ -58,26 +79,51 @@ Snapshot load_snapshot(long id, bool for_update) {
 Oid snapshot_table_oid(const Snapshot &s) {
     auto r = pg::query(
         "SELECT c.oid, c.relname = $1::name AND n.nspname = 'pg_migrate_snapshots' AND "
-        "       c.relkind = 'r', pg_catalog.has_table_privilege(c.oid, 'SELECT') "
+        "       c.relkind = 'r', pg_catalog.has_table_privilege(c.oid, 'SELECT'), "
+        "       c.relrowsecurity OR c.relhassubclass, "
+        "       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a "
+        "         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), "
+        "       (SELECT pg_catalog.count(*) "
+        "          FROM pg_catalog.jsonb_array_elements($3::pg_catalog.jsonb) WITH ORDINALITY "
+        "               AS e(col, pos) "
+        "          JOIN (SELECT a.attname, a.atttypid, a.atttypmod, "
+        "                       pg_catalog.row_number() OVER (ORDER BY a.attnum) AS pos "
+        "                  FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid "
+        "                   AND a.attnum > 0 AND NOT a.attisdropped) a ON a.pos = e.pos "
+        "         WHERE a.attname OPERATOR(pg_catalog.=) (e.col OPERATOR(pg_catalog.->>) "
+        "'name')::pg_catalog.name "
+        "           AND CASE WHEN e.col OPERATOR(pg_catalog.?) 'type_oid' "
+        "                    THEN a.atttypid OPERATOR(pg_catalog.=) (e.col "
+        "OPERATOR(pg_catalog.->>) 'type_oid')::pg_catalog.oid "
+        "                    ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) "
+        "OPERATOR(pg_catalog.=) (e.col OPERATOR(pg_catalog.->>) 'type') END), "
+        "       pg_catalog.jsonb_array_length($3::pg_catalog.jsonb) "
         "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         " WHERE c.oid = coalesce($2::oid, pg_catalog.to_regclass(pg_catalog.format("
         "           'pg_migrate_snapshots.%I', $1::text))::oid)",
-        {s.snapshot_table, s.snapshot_oid});
+        {s.snapshot_table, s.snapshot_oid, s.columns});
     const auto damaged = [&s](const std::string &why) {
-        return pg::UserError("XX001", "snapshot " + s.id + " is damaged: " + why, "",
-                             "Drop the snapshot with snapshot_drop(" + s.id +
-                                 ") and take a new one.");
+        return pg::UserError(
+            "XX001", "snapshot " + s.id + " is damaged: " + why, "",
+            "Drop the snapshot with snapshot_drop(" + s.id + ") and take a new one.");
     };
     if (r.rows.empty())
         throw damaged("its table pg_migrate_snapshots." + s.snapshot_table + " is missing");
-    if (r.rows[0][1].value_or("f") != "t")
+    const pg::Row &t = r.rows[0];
+    if (t[1].value_or("f") != "t")
         throw damaged("its catalog row names a table other than the one it created");
-    if (r.rows[0][2].value_or("f") != "t")
-        throw pg::UserError("42501",
-                            "permission denied for the table of snapshot " + s.id, "",
+    if (t[2].value_or("f") != "t")
+        throw pg::UserError("42501", "permission denied for the table of snapshot " + s.id, "",
                             "Only its owner (the role that took it) and roles granted SELECT "
                             "on it can read it.");
-    return oid_of(r.rows[0][0]);
+    // Its owner can alter it: policies or child tables would run code or add rows when it is
+    // read, and another column type would run that type's functions before the checksum
+    // could tell. Refused before a single row is read.
+    if (t[3].value_or("t") != "f")
+        throw damaged("its table was given row-level security or child tables since it was taken");
+    if (t[4] != t[6] || t[5] != t[6])
+        throw damaged("the columns of its table (names or types) changed since it was taken");
+    return oid_of(t[0]);
 }
 
 long id_arg(FunctionCallInfo fcinfo) {
@@ -87,7 +133,8 @@ long id_arg(FunctionCallInfo fcinfo) {
 
 constexpr const char *kColumnsJson =
     "SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', a.attname, "
-    "         'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), "
+    "         'type', pg_catalog.format_type(a.atttypid, a.atttypmod), 'type_oid', a.atttypid) "
+    "         ORDER BY a.attnum), "
     "'[]')::text "
     "  FROM pg_catalog.pg_attribute a "
     " WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped";
@@ -119,8 +166,7 @@ Datum snapshot_create_impl(FunctionCallInfo fcinfo) {
     if (schema == "pg_migrate_snapshots" || schema == "pg_migrate" || schema == "pg_catalog")
         throw pg::UserError("42809", "cannot snapshot \"" + display +
                                          "\": it belongs to pg_migrate or the system catalog");
-    if (pg::query("SELECT pg_catalog.has_table_privilege($1::oid, 'SELECT')",
-                  {std::to_string(rel)})
+    if (pg::query("SELECT pg_catalog.has_table_privilege($1::oid, 'SELECT')", {std::to_string(rel)})
             .rows.at(0)
             .at(0)
             .value_or("f") != "t")
@@ -164,7 +210,7 @@ Datum snapshot_create_impl(FunctionCallInfo fcinfo) {
         pg::query(kColumnsJson, {std::to_string(rel)}).rows.at(0).at(0).value_or("[]");
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    pg::query(
+    write_catalog(
         "INSERT INTO pg_migrate.snapshot (id, source_schema, source_table, source_oid, "
         "snapshot_table, "
         "  columns, row_count, checksum, size_bytes, label, migration_version, duration_ms, "
@@ -188,7 +234,7 @@ struct VerifyOutcome {
 VerifyOutcome verify(const Snapshot &s) {
     const pg::TableChecksum sum = pg::table_checksum(snapshot_table_oid(s));
     const bool ok = sum.to_string() == s.checksum;
-    pg::query(
+    write_catalog(
         "UPDATE pg_migrate.snapshot SET verified_at = pg_catalog.now(), verify_ok = $2::bool WHERE "
         "id = $1::bigint",
         {s.id, std::string(ok ? "true" : "false")});
@@ -239,9 +285,9 @@ std::string column_differences(const std::string &snapshotted, Oid rel) {
     return r.rows.at(0).at(0).value_or("");
 }
 
-Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
-    refuse_inside_migration("snapshot_restore()");
-    const long id = id_arg(fcinfo);
+}  // namespace
+
+int64_t restore_snapshot(long id) {
     pg::spi_connect();
     // Above READ COMMITTED the transaction's snapshot predates the table lock taken below:
     // rows others commit in between would survive the restore unseen.
@@ -280,26 +326,34 @@ Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
             "cannot restore snapshot " + s.id + ": " + display +
                 " is not the table it was taken of",
             "The table was dropped and created again (or renamed) since the snapshot: its OID "
-            "is " + std::to_string(rel) + ", the snapshot's " + s.source_oid + ".",
+            "is " +
+                std::to_string(rel) + ", the snapshot's " + s.source_oid + ".",
             "Restore the rows by hand from pg_migrate_snapshots." + s.snapshot_table +
                 " if they still belong there.");
     if (pg::row_security_applies(rel))
         throw pg::UserError(
             "42501",
-            "cannot restore snapshot " + s.id + ": row-level security applies to you on " +
-                display,
+            "cannot restore snapshot " + s.id + ": row-level security applies to you on " + display,
             "A restore replaces every row; your policies hide some of them from you.",
             "Restore as the table's owner or as a role with BYPASSRLS.");
     // The rows come from the snapshot table, which its owner can edit: take them only when
     // the caller owns it, or its owner could have written this table itself. (Not "the
     // caller has the owner's rights": a superuser has everyone's.)
     const Oid snapshot_oid = snapshot_table_oid(s);
+    // "Could have written": INSERT and DELETE on the table, with no policies of its own
+    // hiding rows from that role (row-level security off, or the role exempt from it).
     auto trust = pg::query(
         "SELECT pg_catalog.pg_get_userbyid(c.relowner), "
-        "       c.relowner = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) "
-        "    OR (pg_catalog.has_table_privilege(c.relowner, $2::oid, 'INSERT') "
-        "        AND pg_catalog.has_table_privilege(c.relowner, $2::oid, 'DELETE')) "
-        "  FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
+        "       c.relowner OPERATOR(pg_catalog.=) (SELECT r.oid FROM pg_catalog.pg_roles r "
+        "                                           WHERE r.rolname OPERATOR(pg_catalog.=) "
+        "current_user) "
+        "    OR (pg_catalog.has_table_privilege(c.relowner, t.oid, 'INSERT') "
+        "        AND pg_catalog.has_table_privilege(c.relowner, t.oid, 'DELETE') "
+        "        AND (NOT t.relrowsecurity OR o.rolsuper OR o.rolbypassrls "
+        "             OR (c.relowner OPERATOR(pg_catalog.=) t.relowner AND NOT "
+        "t.relforcerowsecurity))) "
+        "  FROM pg_catalog.pg_class c, pg_catalog.pg_class t, pg_catalog.pg_roles o "
+        " WHERE c.oid = $1::oid AND t.oid = $2::oid AND o.oid = c.relowner",
         {std::to_string(snapshot_oid), std::to_string(rel)});
     if (trust.rows.at(0).at(1).value_or("f") != "t")
         throw pg::UserError(
@@ -342,24 +396,24 @@ Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
             "SET DEFAULT or RESTRICT would change or block other tables. Snapshot and "
             "restore the referencing tables too, or change those constraints to NO ACTION.");
 
-    pg::query(
-        pg::query(
-            "SELECT pg_catalog.format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', "
-            "$1::oid::regclass)",
-            {std::to_string(rel)})
-            .rows.at(0)
-            .at(0)
-            .value()
-            .c_str());
+    pg::query(pg::query("SELECT pg_catalog.format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', "
+                        "$1::oid::regclass)",
+                        {std::to_string(rel)})
+                  .rows.at(0)
+                  .at(0)
+                  .value()
+                  .c_str());
     // User triggers do not fire: a restore rewinds data, it is not a business event. Only
-    // the triggers enabled now are disabled, and exactly those are enabled again.
+    // the triggers enabled now are disabled, and each is enabled again in the mode it had
+    // (ALWAYS and REPLICA triggers stay what they were).
     auto triggers = pg::query(
         "SELECT pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', t.tgrelid::regclass, "
         "t.tgname), "
-        "       pg_catalog.format('ALTER TABLE %s ENABLE TRIGGER %I', t.tgrelid::regclass, "
-        "t.tgname) "
+        "       pg_catalog.format('ALTER TABLE %s ENABLE %s TRIGGER %I', t.tgrelid::regclass, "
+        "         CASE t.tgenabled WHEN 'A' THEN 'ALWAYS' WHEN 'R' THEN 'REPLICA' ELSE '' END, "
+        "         t.tgname) "
         "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::oid AND NOT t.tgisinternal AND "
-        "t.tgenabled <> 'D'",
+        "t.tgenabled OPERATOR(pg_catalog.<>) 'D'",
         {std::to_string(rel)});
     for (const auto &t : triggers.rows) pg::query(t.at(0).value().c_str());
 
@@ -370,7 +424,8 @@ Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
         pg::query(
             "SELECT pg_catalog.format('WITH restored AS (INSERT INTO %s (%s) OVERRIDING SYSTEM "
             "VALUE "
-            "SELECT %s FROM pg_migrate_snapshots.%I) DELETE FROM ONLY %s', $1::oid::regclass, cols, "
+            "SELECT %s FROM ONLY pg_migrate_snapshots.%I) DELETE FROM ONLY %s', $1::oid::regclass, "
+            "cols, "
             "cols, $2::text, "
             "$1::oid::regclass) "
             "  FROM (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY "
@@ -393,10 +448,30 @@ Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
             "expected " + s.checksum + ", found " + after.to_string(),
             "Generated columns whose expression changed since the snapshot recompute "
             "differently; check the table's definition.");
-    pg::query("UPDATE pg_migrate.snapshot SET restored_at = pg_catalog.now() WHERE id = $1::bigint",
-              {s.id});
+    write_catalog(
+        "UPDATE pg_migrate.snapshot SET restored_at = pg_catalog.now() WHERE id = $1::bigint",
+        {s.id});
     pg::spi_finish();
-    PG_RETURN_INT64(static_cast<int64>(after.rows));
+    return static_cast<int64_t>(after.rows);
+}
+
+namespace {
+
+Datum snapshot_restore_impl(FunctionCallInfo fcinfo) {
+    refuse_inside_migration("snapshot_restore()");
+    PG_RETURN_INT64(restore_snapshot(id_arg(fcinfo)));
+}
+
+Datum snapshot_row_guard_impl(FunctionCallInfo fcinfo) {
+    const auto event = pg::row_trigger_event(fcinfo);
+    if (!event) throw pg::UserError("39P01", "pg_migrate.snapshot_row_guard() is a row trigger");
+    if (*event != pg::RowEvent::Delete && catalog_writes == 0)
+        throw pg::UserError(
+            "42501", "pg_migrate.snapshot rows are written only by the snapshot functions",
+            "A snapshot's row records which table it copied, into which table and with which "
+            "checksum; a restore trusts that record, so nobody may insert or change it.",
+            "Take snapshots with snapshot_create(); drop them with snapshot_drop().");
+    return pg::row_trigger_proceed(fcinfo);
 }
 
 }  // namespace
@@ -415,5 +490,9 @@ Datum pgm_snapshot_verify(PG_FUNCTION_ARGS) {
 PG_FUNCTION_INFO_V1(pgm_snapshot_restore);
 Datum pgm_snapshot_restore(PG_FUNCTION_ARGS) {
     return pgm::pg::call_cpp(fcinfo, pgm::snapshot_restore_impl);
+}
+PG_FUNCTION_INFO_V1(pgm_snapshot_row_guard);
+Datum pgm_snapshot_row_guard(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::snapshot_row_guard_impl);
 }
 }

@@ -44,31 +44,128 @@ q >/dev/null <<'SQL'
 ALTER TABLE secrets DISABLE ROW LEVEL SECURITY;
 SET ROLE pgm_snap_user;
 SELECT snapshot_create('secrets', 'attacker');
--- The attacker owns its snapshot table: it rewrites the rows and then the checksum.
+-- The attacker owns its snapshot table: it rewrites the rows and tries to fix the checksum.
 UPDATE pg_migrate_snapshots.s2_secrets SET secret = 'attacker was here';
-SELECT actual_checksum AS forged FROM snapshot_verify(2) \gset
-UPDATE pg_migrate.snapshot SET checksum = :'forged' WHERE id = 2;
 RESET ROLE;
 SQL
-check_eq "the rewritten snapshot verifies (the attacker fixed the checksum)" "t" "$(q -c "SELECT ok FROM snapshot_verify(2)")"
+forged=$(q -c "SELECT actual_checksum FROM snapshot_verify(2)")
+check_eq "the attacker cannot fix the checksum in the snapshot's row" \
+    "ERROR:  pg_migrate.snapshot rows are written only by the snapshot functions" \
+    "$(err -c "SET ROLE pgm_snap_user; UPDATE pg_migrate.snapshot SET checksum = '$forged' WHERE id = 2")"
+check_eq "nor point a snapshot at another table" \
+    "ERROR:  pg_migrate.snapshot rows are written only by the snapshot functions" \
+    "$(err -c "SET ROLE pgm_snap_user; UPDATE pg_migrate.snapshot SET source_oid = 'pg_migrate.migration'::regclass WHERE id = 1")"
+check_eq "nor insert a snapshot row of its own" \
+    "ERROR:  pg_migrate.snapshot rows are written only by the snapshot functions" \
+    "$(err -c "SET ROLE pgm_snap_user; INSERT INTO pg_migrate.snapshot (source_schema, source_table, source_oid, snapshot_table, columns, row_count, checksum, size_bytes) SELECT source_schema, source_table, source_oid, 'evil', columns, row_count, checksum, 0 FROM pg_migrate.snapshot WHERE id = 1")"
+check_eq "a superuser's edit is refused too (the trigger fires in every replication role)" \
+    "ERROR:  pg_migrate.snapshot rows are written only by the snapshot functions" \
+    "$(err -c "SET session_replication_role = replica; UPDATE pg_migrate.snapshot SET label = 'x' WHERE id = 1")"
+check_eq "the rewritten snapshot fails verification" "f" "$(q -c "SELECT ok FROM snapshot_verify(2)")"
 check_eq "a superuser's restore refuses rows from a role that cannot write the table" \
     "ERROR:  cannot restore snapshot 2: its table is owned by pgm_snap_user, who cannot write public.secrets" \
     "$(err -c "SELECT snapshot_restore(2)")"
 check_eq "secrets are unchanged" "0" "$(q -c "SELECT count(*) FROM secrets WHERE secret = 'attacker was here'")"
-q -c "SET ROLE pgm_snap_user; CREATE TABLE pg_migrate_snapshots.evil (LIKE secrets); INSERT INTO pg_migrate_snapshots.evil VALUES (9, 'x', 'evil'); UPDATE pg_migrate.snapshot SET snapshot_table = 'evil' WHERE id = 1" >/dev/null
+
+echo "== rows forged before 0.5.0 (the guard trigger disabled by the table's owner)"
+unguarded() { q -c "ALTER TABLE pg_migrate.snapshot DISABLE TRIGGER snapshot_row_guard; $1; ALTER TABLE pg_migrate.snapshot ENABLE ALWAYS TRIGGER snapshot_row_guard" >/dev/null; }
+q -c "SET ROLE pgm_snap_user; CREATE TABLE pg_migrate_snapshots.evil (LIKE secrets); INSERT INTO pg_migrate_snapshots.evil VALUES (9, 'x', 'evil')" >/dev/null
+unguarded "UPDATE pg_migrate.snapshot SET snapshot_table = 'evil' WHERE id = 1"
 check_eq "pointing the superuser's snapshot at the attacker's table is caught" \
     "ERROR:  snapshot 1 is damaged: its catalog row names a table other than the one it created" \
     "$(err -c "SELECT snapshot_restore(1)")"
-q -c "UPDATE pg_migrate.snapshot SET snapshot_table = 's1_secrets', source_schema = 'pg_migrate', source_table = 'migration' WHERE id = 1" >/dev/null
+unguarded "UPDATE pg_migrate.snapshot SET snapshot_table = 's1_secrets', source_schema = 'pg_migrate', source_table = 'migration' WHERE id = 1"
 check_eq "a restore never writes into pg_migrate's own tables" \
     "ERROR:  cannot restore snapshot 1 into pg_migrate.migration" "$(err -c "SELECT snapshot_restore(1)")"
-q -c "UPDATE pg_migrate.snapshot SET source_schema = 'public', source_table = 'secrets' WHERE id = 1" >/dev/null
+unguarded "UPDATE pg_migrate.snapshot SET source_schema = 'public', source_table = 'secrets' WHERE id = 1"
 q -c "ALTER TABLE secrets RENAME TO secrets_old; CREATE TABLE secrets (LIKE secrets_old)" >/dev/null
 check_eq "a table dropped and created again under the same name is not the snapshot's" \
     "ERROR:  cannot restore snapshot 1: public.secrets is not the table it was taken of" \
     "$(err -c "SELECT snapshot_restore(1)")"
 q -c "DROP TABLE secrets; ALTER TABLE secrets_old RENAME TO secrets" >/dev/null
 check_eq "the untouched snapshot restores" "3" "$(q -c "SELECT snapshot_restore(1)")"
+
+echo "== a snapshot table its owner altered"
+# The attacker may write secrets (so its snapshots are trusted), but is not a superuser. Its
+# code must never run as the superuser who restores.
+q >/dev/null <<'SQL'
+CREATE TABLE pwned (who name, how text);
+GRANT INSERT ON pwned TO PUBLIC;
+GRANT INSERT, DELETE ON secrets TO pgm_snap_user;
+GRANT CREATE ON SCHEMA public TO pgm_snap_user;
+SET ROLE pgm_snap_user;
+CREATE TYPE evil_text AS ENUM ('mine', 'hers', 'his');
+CREATE FUNCTION evil_cast(evil_text) RETURNS text LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO public.pwned VALUES (current_user, 'cast'); RETURN $1::text; END$$;
+CREATE CAST (evil_text AS text) WITH FUNCTION evil_cast(evil_text) AS ASSIGNMENT;
+CREATE FUNCTION evil_policy() RETURNS boolean LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO public.pwned VALUES (current_user, 'policy'); RETURN true; END$$;
+SELECT snapshot_create('secrets', 'typed') AS typed \gset
+SELECT snapshot_create('secrets', 'policy') AS policied \gset
+SELECT snapshot_create('secrets', 'child') AS parented \gset
+-- Same text in every row (so the same checksum), another type whose cast is the attacker's.
+ALTER TABLE pg_migrate_snapshots.s4_secrets ALTER COLUMN secret TYPE evil_text USING secret::evil_text;
+ALTER TABLE pg_migrate_snapshots.s5_secrets ENABLE ROW LEVEL SECURITY;
+CREATE POLICY p ON pg_migrate_snapshots.s5_secrets USING (evil_policy());
+CREATE TABLE pg_migrate_snapshots.kid () INHERITS (pg_migrate_snapshots.s6_secrets);
+RESET ROLE;
+SQL
+check_eq "the snapshot ids are the ones altered" "4,5,6" "$(q -c "SELECT string_agg(id::text, ',' ORDER BY id) FROM pg_migrate.snapshot WHERE label IN ('typed', 'policy', 'child')")"
+check_eq "another column type is refused before a row is read" \
+    "ERROR:  snapshot 4 is damaged: the columns of its table (names or types) changed since it was taken" \
+    "$(err -c "SELECT snapshot_restore(4)")"
+check_eq "verifying it is refused the same way" \
+    "ERROR:  snapshot 4 is damaged: the columns of its table (names or types) changed since it was taken" \
+    "$(err -c "SELECT * FROM snapshot_verify(4)")"
+check_eq "policies on the snapshot table are refused" \
+    "ERROR:  snapshot 5 is damaged: its table was given row-level security or child tables since it was taken" \
+    "$(err -c "SELECT snapshot_restore(5)")"
+check_eq "child tables of the snapshot table are refused" \
+    "ERROR:  snapshot 6 is damaged: its table was given row-level security or child tables since it was taken" \
+    "$(err -c "SELECT snapshot_restore(6)")"
+check_eq "none of the attacker's functions ran" "0" "$(q -c "SELECT count(*) FROM pwned")"
+q -c "ALTER TABLE secrets ENABLE ROW LEVEL SECURITY; CREATE POLICY snap_user_rows ON secrets FOR ALL TO pgm_snap_user USING (owner_name = 'pgm_snap_user')" >/dev/null
+sid=$(q -c "SELECT snapshot_create('secrets', 'owner-rls')")
+q -c "ALTER TABLE pg_migrate_snapshots.s${sid}_secrets OWNER TO pgm_snap_user" >/dev/null
+check_eq "a snapshot owner whose policies on the table hide rows is not trusted" \
+    "ERROR:  cannot restore snapshot $sid: its table is owned by pgm_snap_user, who cannot write public.secrets" \
+    "$(err -c "SELECT snapshot_restore($sid)")"
+q -c "DROP POLICY snap_user_rows ON secrets; ALTER TABLE secrets DISABLE ROW LEVEL SECURITY; REVOKE INSERT, DELETE ON secrets FROM pgm_snap_user" >/dev/null
+
+echo "== trigger modes survive a restore"
+q >/dev/null <<'SQL'
+CREATE TABLE audited (id int PRIMARY KEY, v text);
+CREATE FUNCTION audited_noop() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER t_origin BEFORE INSERT ON audited FOR EACH ROW EXECUTE FUNCTION audited_noop();
+CREATE TRIGGER t_always BEFORE INSERT ON audited FOR EACH ROW EXECUTE FUNCTION audited_noop();
+CREATE TRIGGER t_replica BEFORE INSERT ON audited FOR EACH ROW EXECUTE FUNCTION audited_noop();
+CREATE TRIGGER t_off BEFORE INSERT ON audited FOR EACH ROW EXECUTE FUNCTION audited_noop();
+ALTER TABLE audited ENABLE ALWAYS TRIGGER t_always;
+ALTER TABLE audited ENABLE REPLICA TRIGGER t_replica;
+ALTER TABLE audited DISABLE TRIGGER t_off;
+INSERT INTO audited VALUES (1, 'a');
+SQL
+aid=$(q -c "SELECT snapshot_create('audited')")
+q -c "DELETE FROM audited" >/dev/null
+check_eq "the table restores" "1" "$(q -c "SELECT snapshot_restore($aid)")"
+check_eq "each trigger is back in its mode (ALWAYS, disabled, ORIGIN, REPLICA)" "t_always:A,t_off:D,t_origin:O,t_replica:R" \
+    "$(q -c "SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'audited'::regclass")"
+
+echo "== a rollback's restores cannot be taken over by an overload"
+q >/dev/null <<'SQL'
+CREATE TABLE ledger (id int PRIMARY KEY, amount int);
+INSERT INTO ledger VALUES (1, 10), (2, 20);
+-- A better match for an integer literal than snapshot_restore(bigint), in the extension's schema.
+CREATE FUNCTION public.snapshot_restore(id integer) RETURNS bigint LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO public.pwned VALUES (current_user, 'overload'); RETURN 0; END$$;
+SELECT migrate_register('1', 'zero_ledger', E'-- pgmig:snapshot ledger\nUPDATE ledger SET amount = 0;');
+SELECT count(*) FROM migrate_execute();
+SQL
+check_eq "the migration zeroed the ledger" "0" "$(q -c "SELECT sum(amount) FROM ledger")"
+check_eq "the rollback restores the declared snapshot" "rolled_back" "$(q -c "SELECT status FROM migrate_rollback()")"
+check_eq "the ledger is back" "30" "$(q -c "SELECT sum(amount) FROM ledger")"
+check_eq "the overload never ran" "0" "$(q -c "SELECT count(*) FROM pwned WHERE how = 'overload'")"
+q -c "DROP FUNCTION public.snapshot_restore(integer)" >/dev/null
 
 echo "== inheritance and partitions"
 q >/dev/null <<'SQL'
@@ -104,7 +201,6 @@ check_eq "and SERIALIZABLE" \
     "ERROR:  snapshot_restore() must run at the READ COMMITTED isolation level" \
     "$(err -c "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT snapshot_restore($sid); COMMIT")"
 
-q -c "DROP TABLE IF EXISTS pg_migrate_snapshots.s2_secrets, pg_migrate_snapshots.evil" >/dev/null 2>&1
 dropdb "$db"
 q() { psql -X -qtA -d postgres "$@"; }
 q -c "DROP ROLE IF EXISTS pgm_snap_user" >/dev/null 2>&1

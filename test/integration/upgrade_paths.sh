@@ -34,6 +34,15 @@ UNION ALL
 SELECT 'acl: ' || c.relname || ' ' || coalesce(c.relacl::text, 'default')
   FROM pg_class c WHERE c.relnamespace = 'pg_migrate'::regnamespace
 UNION ALL
+SELECT format('trigger: %s %s', pg_get_triggerdef(t.oid), t.tgenabled)
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = 'pg_migrate'::regnamespace AND NOT t.tgisinternal
+UNION ALL
+SELECT format('policy: %s %s %s %s %s', p.polrelid::regclass, p.polname, p.polcmd,
+              pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+ WHERE c.relnamespace = 'pg_migrate'::regnamespace
+UNION ALL
 SELECT 'config: ' || array_to_string(extconfig::regclass[], ',') FROM pg_extension WHERE extname = 'pg_migrate'
 ORDER BY 1;
 SQL

@@ -1,0 +1,269 @@
+-- pg_migrate 0.4.0 -> 0.5.0: closes the holes an adversarial review of 0.4.0 confirmed
+-- (issue 9): forgeable snapshot rows, an unqualified backfill key type, squatted
+-- statement_progress rows. (The rollback's restore call and the trigger modes a restore
+-- re-enables are fixed in the library; see docs/security.md.)
+\echo Use "ALTER EXTENSION pg_migrate UPDATE TO '0.5.0'" to load this file. \quit
+
+-- Snapshot rows are written only by the snapshot functions --------------------------------
+-- A restore trusts a snapshot's row: which table it copied (source_oid), into which table
+-- (snapshot_oid), with which checksum and columns. Roles with the documented snapshot grants
+-- could edit those and point a restore (run by a superuser through migrate_rollback()) at a
+-- table of theirs. The trigger refuses every INSERT and UPDATE not made by snapshot_create(),
+-- snapshot_verify() or snapshot_restore() in this backend; it fires in every
+-- session_replication_role (ENABLE ALWAYS), and only the table's owner can disable it.
+-- Deleting a row stays allowed: a vanished snapshot is refused, never trusted.
+CREATE FUNCTION pg_migrate.snapshot_row_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pgm_snapshot_row_guard'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION pg_migrate.snapshot_row_guard() FROM PUBLIC;
+CREATE TRIGGER snapshot_row_guard BEFORE INSERT OR UPDATE ON pg_migrate.snapshot
+    FOR EACH ROW EXECUTE FUNCTION pg_migrate.snapshot_row_guard();
+ALTER TABLE pg_migrate.snapshot ENABLE ALWAYS TRIGGER snapshot_row_guard;
+
+-- statement_progress: one role's rows never collide with another's -------------------------
+-- Another role could insert rows for run ids not yet handed out; the run that later got such
+-- an id collided with them (ON CONFLICT on a row its policy could not update). The role that
+-- recorded a row is now part of its key.
+ALTER TABLE pg_migrate.statement_progress DROP CONSTRAINT statement_progress_pkey;
+ALTER TABLE pg_migrate.statement_progress
+    ADD PRIMARY KEY (version, run_id, statement_number, recorded_by);
+
+CREATE OR REPLACE FUNCTION migrate_external_statement(version text, run_id bigint, statement_number integer,
+                                                      succeeded boolean, sqlstate text DEFAULT NULL,
+                                                      message text DEFAULT NULL)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO pg_migrate.statement_progress (version, run_id, checksum, statement_number, status, sqlstate,
+                                               message, recorded_by)
+    SELECT m.version, run_id, m.checksum, statement_number,
+           CASE WHEN succeeded THEN 'succeeded' ELSE 'failed' END, sqlstate, message, current_user
+      FROM pg_migrate.migration m WHERE m.version = migrate_external_statement.version
+    ON CONFLICT (version, run_id, statement_number, recorded_by) DO UPDATE
+       SET status = EXCLUDED.status, sqlstate = EXCLUDED.sqlstate, message = EXCLUDED.message,
+           finished_at = EXCLUDED.finished_at
+$$;
+
+-- Batched backfill: the key's type schema-qualified ------------------------------------------
+-- The batch statement runs with the caller's search_path (for the caller's clauses); the key
+-- type in it was format_type()'s text, which a schema on that path could shadow with a
+-- domain. It is now the type's schema-qualified name. So are the types of its variables:
+-- PL/pgSQL resolves those with the search_path of the session's first call (the procedure
+-- commits, so it cannot carry a SET clause), and a domain named "text" on that path ran its
+-- check on every assignment.
+CREATE OR REPLACE PROCEDURE migrate_backfill(rel regclass, set_clause text, where_clause text DEFAULT NULL,
+                                             batch_size integer DEFAULT 1000, sleep_ms integer DEFAULT 0)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    caller_path pg_catalog.text := pg_catalog.current_setting('search_path');
+    key_col pg_catalog.name;
+    key_type pg_catalog.text;
+    key_typid pg_catalog.oid;
+    gt_op pg_catalog.text;
+    eq_op pg_catalog.text;
+    progress_id pg_catalog.int8;
+    resume_key pg_catalog.text;
+    resumed_rows pg_catalog.int8 := 0;
+    batch_sql pg_catalog.text;
+    selected pg_catalog.int8;
+    n pg_catalog.int8;
+    new_last pg_catalog.text;
+    t0 pg_catalog.timestamptz;
+    batch_ms pg_catalog.numeric;
+    attempt pg_catalog.int4;
+    max_retries pg_catalog.int4;
+    base_delay_ms pg_catalog.int4;
+    max_delay_ms pg_catalog.int4;
+    delay_ms pg_catalog.numeric;
+    other_pid pg_catalog.int4;
+    failure pg_catalog.text;
+    failure_state pg_catalog.text;
+    run_started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
+    estimate pg_catalog.int8;
+    plan pg_catalog.jsonb;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF rel IS NULL OR set_clause IS NULL THEN
+        RAISE EXCEPTION 'rel and set_clause must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM pg_migrate.backfill_require_no_transaction_block();
+    IF batch_size IS NULL OR batch_size < 1 OR batch_size > 1000000 THEN
+        RAISE EXCEPTION 'batch_size must be between 1 and 1000000, got %', batch_size USING ERRCODE = '22023';
+    END IF;
+    IF sleep_ms IS NULL OR sleep_ms < 0 OR sleep_ms > 3600000 THEN
+        RAISE EXCEPTION 'sleep_ms must be between 0 and 3600000, got %', sleep_ms USING ERRCODE = '22023';
+    END IF;
+    IF (SELECT relkind FROM pg_class WHERE oid = rel) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', rel USING ERRCODE = '42809';
+    END IF;
+    SELECT a.attname, format('%I.%I', tn.nspname, t.typname), a.atttypid INTO key_col, key_type, key_typid
+      FROM pg_index i
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+      JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace
+     WHERE i.indrelid = rel AND i.indisprimary AND i.indnatts = 1;
+    IF key_col IS NULL THEN
+        RAISE EXCEPTION 'migrate_backfill needs a single-column primary key on %', rel USING ERRCODE = '55000',
+              HINT = 'Batches are keyset-paginated on the primary key.';
+    END IF;
+    -- The key's ordering: the > and = of the default btree operator class the primary key's
+    -- index uses, schema-qualified, so ORDER BY and the resume condition agree.
+    SELECT format('OPERATOR(%I.%s)', gn.nspname, gt.oprname), format('OPERATOR(%I.%s)', en.nspname, eq.oprname)
+      INTO gt_op, eq_op
+      FROM pg_index i
+      JOIN pg_opclass oc ON oc.oid = i.indclass[0]
+      JOIN pg_amop ga ON ga.amopfamily = oc.opcfamily AND ga.amopstrategy = 5
+                     AND ga.amoplefttype = oc.opcintype AND ga.amoprighttype = oc.opcintype
+      JOIN pg_operator gt ON gt.oid = ga.amopopr JOIN pg_namespace gn ON gn.oid = gt.oprnamespace
+      JOIN pg_amop ea ON ea.amopfamily = oc.opcfamily AND ea.amopstrategy = 3
+                     AND ea.amoplefttype = oc.opcintype AND ea.amoprighttype = oc.opcintype
+      JOIN pg_operator eq ON eq.oid = ea.amopopr JOIN pg_namespace en ON en.oid = eq.oprnamespace
+     WHERE i.indrelid = rel AND i.indisprimary;
+    IF gt_op IS NULL THEN
+        RAISE EXCEPTION 'the primary key of % is not a btree key with an ordering', rel USING ERRCODE = '55000';
+    END IF;
+    -- Each clause must stay one clause, checked with PostgreSQL's parser: nothing may end the
+    -- statement it is placed in or change its structure.
+    PERFORM pg_migrate.backfill_clauses_check(set_clause, where_clause);
+    IF key_col::text = ANY (pg_migrate.backfill_set_columns(set_clause)) THEN
+        RAISE EXCEPTION 'set_clause assigns the key column % of %', key_col, rel USING ERRCODE = '42601',
+              DETAIL = 'Batches are paginated on that key; changing it would make the run skip or repeat rows.',
+              HINT = 'Backfill into a new column, then switch the key in a migration.';
+    END IF;
+    -- Reject clauses that do not plan before touching anything (with the caller's names).
+    BEGIN
+        PERFORM set_config('search_path', caller_path, true);
+        EXECUTE pg_catalog.format(E'EXPLAIN UPDATE %s SET %s\n WHERE false', rel, set_clause);
+        IF where_clause IS NOT NULL THEN
+            EXECUTE pg_catalog.format(E'EXPLAIN SELECT 1 FROM %s WHERE (%s\n)', rel, where_clause);
+        END IF;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    EXCEPTION WHEN OTHERS THEN
+        RAISE EXCEPTION 'invalid backfill clause for %: %', rel, SQLERRM USING ERRCODE = SQLSTATE,
+              HINT = 'set_clause is what follows SET in an UPDATE (e.g. ''new_role = old_role''); where_clause a condition.';
+    END;
+
+    PERFORM @extschema@.migrate_checksum('');  -- loads the library, so its settings exist
+    max_retries := current_setting('pg_migrate.lock_retries')::int;
+    base_delay_ms := extract(epoch FROM current_setting('pg_migrate.retry_delay')::interval) * 1000;
+    max_delay_ms := extract(epoch FROM current_setting('pg_migrate.retry_max_delay')::interval) * 1000;
+
+    -- Resume an earlier run of the same backfill that did not finish; refuse to run twice.
+    -- Finding or creating the progress row is serialized per table; the run itself holds a
+    -- session advisory lock on its progress row, which a second session cannot get.
+    PERFORM pg_advisory_xact_lock(1885826410, rel::oid::int);
+    SELECT p.id, p.last_key, p.rows_done, p.pid INTO progress_id, resume_key, resumed_rows, other_pid
+      FROM pg_migrate.backfill_progress p
+     WHERE p.table_oid = rel AND p.set_clause = migrate_backfill.set_clause
+       AND p.where_clause IS NOT DISTINCT FROM migrate_backfill.where_clause AND p.status <> 'completed'
+       AND p.started_by = current_user  -- only a run this role recorded (others could forge a key)
+     ORDER BY p.id DESC LIMIT 1
+       FOR UPDATE;
+    resumed_rows := coalesce(resumed_rows, 0);
+    IF progress_id IS NOT NULL AND NOT pg_try_advisory_lock(1885826411, progress_id::int) THEN
+        RAISE EXCEPTION 'this backfill of % is already running (backend %)', rel, other_pid USING ERRCODE = '55006',
+              HINT = 'migrate_backfill_progress() shows its progress.';
+    END IF;
+    IF progress_id IS NULL THEN
+        -- What the WHERE clause selects, as the planner estimates it.
+        PERFORM set_config('search_path', caller_path, true);
+        EXECUTE pg_catalog.format(E'EXPLAIN (FORMAT JSON) SELECT 1 FROM %s WHERE (%s\n)', rel,
+                                  coalesce(where_clause, 'true')) INTO plan;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        estimate := greatest((plan -> 0 -> 'Plan' ->> 'Plan Rows')::numeric, 0)::bigint;
+        INSERT INTO pg_migrate.backfill_progress (table_oid, table_name, key_column, set_clause, where_clause,
+                                                  batch_size, sleep_ms, status, rows_estimated)
+        VALUES (rel, pg_migrate.relation_name_in_path(rel, caller_path), key_col,
+                migrate_backfill.set_clause, migrate_backfill.where_clause,
+                migrate_backfill.batch_size, migrate_backfill.sleep_ms, 'running', estimate)
+        RETURNING id INTO progress_id;
+        PERFORM pg_advisory_lock(1885826411, progress_id::int);
+    ELSE
+        UPDATE pg_migrate.backfill_progress
+           SET status = 'running', pid = pg_backend_pid(), error = NULL, finished_at = NULL,
+               batch_size = migrate_backfill.batch_size, sleep_ms = migrate_backfill.sleep_ms,
+               updated_at = clock_timestamp()
+         WHERE id = progress_id;
+        RAISE NOTICE 'resuming backfill % of % after key % (% rows already done)', progress_id, rel,
+                     coalesce(resume_key, '(start)'), resumed_rows;
+    END IF;
+    COMMIT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+    -- Runs with the caller's search_path (the clauses are the caller's); everything else in it
+    -- is schema-qualified. %1 key, %2 table, %3 set clause, %4 key type, %5 where, %6 size,
+    -- %7 the key's >, %8 its =.
+    batch_sql := format($f$WITH batch AS MATERIALIZED (SELECT %1$I AS k FROM %2$s WHERE ($1::pg_catalog.text IS NULL OR %1$I %7$s pg_migrate.backfill_key_value($1::pg_catalog.text, NULL::%4$s))%5$s ORDER BY %1$I LIMIT %6$s),
+done AS (UPDATE %2$s SET %3$s
+ WHERE %1$I %8$s ANY (ARRAY(SELECT b.k FROM batch b))%5$s RETURNING 1)
+SELECT (SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM done), (SELECT pg_migrate.backfill_key_text(b.k) FROM batch b ORDER BY b.k DESC LIMIT 1)$f$,
+        key_col, rel, set_clause, key_type,
+        CASE WHEN where_clause IS NULL THEN '' ELSE format(E' AND (%s\n)', where_clause) END,
+        batch_size, gt_op, eq_op);
+    LOOP
+        attempt := 0;
+        failure := NULL;
+        LOOP
+            BEGIN
+                PERFORM set_config('lock_timeout', current_setting('pg_migrate.lock_timeout'), true);
+                t0 := clock_timestamp();
+                PERFORM set_config('search_path', caller_path, true);
+                EXECUTE batch_sql USING resume_key INTO selected, n, new_last;
+                PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+                batch_ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+                EXIT;
+            EXCEPTION
+                WHEN lock_not_available OR deadlock_detected THEN
+                    attempt := attempt + 1;
+                    IF attempt > max_retries THEN
+                        failure := format('%s (after %s retries)', SQLERRM, max_retries);
+                        failure_state := SQLSTATE;
+                        EXIT;
+                    END IF;
+                    UPDATE pg_migrate.backfill_progress SET retries = retries + 1 WHERE id = progress_id;
+                    delay_ms := least(max_delay_ms, base_delay_ms * 2 ^ (attempt - 1));
+                    PERFORM pg_sleep((delay_ms / 2 + random() * delay_ms / 2) / 1000.0);
+                WHEN OTHERS THEN
+                    failure := SQLERRM;
+                    failure_state := SQLSTATE;
+                    EXIT;
+            END;
+        END LOOP;
+        IF failure IS NOT NULL THEN
+            UPDATE pg_migrate.backfill_progress
+               SET status = 'failed', error = failure, updated_at = clock_timestamp()
+             WHERE id = progress_id;
+            COMMIT;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            PERFORM pg_advisory_unlock(1885826411, progress_id::int);
+            RAISE EXCEPTION 'backfill % of % failed after % rows: %', progress_id, rel,
+                  (SELECT rows_done FROM pg_migrate.backfill_progress WHERE id = progress_id), failure
+                  USING ERRCODE = failure_state,
+                        HINT = 'Fix the cause and CALL migrate_backfill again with the same arguments: it resumes after the last committed batch.';
+        END IF;
+        IF selected > 0 THEN
+            resume_key := new_last;
+        END IF;
+        UPDATE pg_migrate.backfill_progress
+           SET rows_done = rows_done + n, batches = batches + CASE WHEN selected > 0 THEN 1 ELSE 0 END,
+               last_key = resume_key, updated_at = clock_timestamp(),
+               max_batch_ms = greatest(coalesce(max_batch_ms, 0), batch_ms),
+               rows_per_second = (rows_done + n - resumed_rows)
+                                 / greatest(extract(epoch FROM clock_timestamp() - run_started), 0.001),
+               status = CASE WHEN selected < migrate_backfill.batch_size THEN 'completed' ELSE 'running' END,
+               finished_at = CASE WHEN selected < migrate_backfill.batch_size THEN clock_timestamp() END
+         WHERE id = progress_id;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        IF selected < batch_size THEN
+            PERFORM pg_advisory_unlock(1885826411, progress_id::int);
+            EXIT;
+        END IF;
+        IF sleep_ms > 0 THEN
+            PERFORM pg_sleep(sleep_ms / 1000.0);
+        END IF;
+    END LOOP;
+END
+$$;
