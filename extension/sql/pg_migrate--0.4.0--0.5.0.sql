@@ -267,3 +267,13 @@ SELECT (SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM
     END LOOP;
 END
 $$;
+
+-- Scripts written for another server ------------------------------------------------------
+-- A down script that does not parse on the server it was registered on no longer stops the
+-- registration (it runs only on a revert, maybe after an upgrade of the server): the reason
+-- is recorded here for status and lint, and migrate_rollback() checks the script again, on
+-- the server it runs on, before anything changes. Empty and comment-only scripts are
+-- accepted as no-ops.
+ALTER TABLE pg_migrate.migration ADD COLUMN down_problem text;
+COMMENT ON COLUMN pg_migrate.migration.down_problem IS
+    'Why the down script did not parse on the server it was registered on (NULL: it did)';

@@ -36,6 +36,7 @@ struct Migration {
     std::vector<std::string> snapshot_tables;  // snapshot before applying (option / directive)
     std::string restore_snapshot_ids;  // rollback without a down script: restore these instead
     std::vector<long> restore_ids;     // the same ids, in order; down_sql shows them as calls
+    bool up_sql_is_empty = false;      // no statement, only whitespace or comments
 };
 
 constexpr const char *kMigrationColumns =
@@ -44,7 +45,7 @@ constexpr const char *kMigrationColumns =
     "       down_requires_no_transaction, (options->>'lock_timeout')::int, "
     "       (options->>'statement_timeout')::int, (options->>'lock_retries')::int, "
     "       pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.jsonb_array_elements_text("
-    "           coalesce(options->'snapshot', '[]'))), E'\\n') "
+    "           coalesce(options->'snapshot', '[]'))), E'\\n'), statement_count = 0 "
     "  FROM pg_migrate.migration ";
 
 std::vector<Migration> load_migrations(const std::string &where,
@@ -64,6 +65,7 @@ std::vector<Migration> load_migrations(const std::string &where,
         m.requires_no_transaction = r[7].value_or("f") == "t";
         m.no_transaction_reason = r[8].value_or("");
         m.down_requires_no_transaction = r[9].value_or("f") == "t";
+        m.up_sql_is_empty = r[14].value_or("f") == "t";
         auto as_int = [](const pg::Value &v) {
             return v ? std::optional<int>(std::stoi(*v)) : std::nullopt;
         };
@@ -142,7 +144,21 @@ std::optional<ScriptFailure> attempt_once(const Migration &m, Operation op,
     const ScriptAnalysis main =
         analyze_script(execute ? m.up_sql : *m.down_sql, main_phase, m.version);
     std::optional<ScriptAnalysis> verify;
-    if (execute && m.verify_sql) verify = analyze_script(*m.verify_sql, "verify", m.version);
+    if (execute && m.verify_sql) {
+        // Registered although it does not parse here (it may be written for another server):
+        // the migration cannot be verified, so it is not applied.
+        if (auto problem = parse_problem(*m.verify_sql, "verify", m.version)) {
+            ScriptFailure f;
+            f.sqlstate = "42601";
+            f.phase = "verify";
+            f.message = *problem;
+            f.hint =
+                "Nothing of this migration was applied. Fix its verify script (or remove "
+                "it) and register the migration again.";
+            return f;
+        }
+        verify = analyze_script(*m.verify_sql, "verify", m.version);
+    }
 
     const char *phase = main_phase;
     const ScriptAnalysis *script = &main;
@@ -520,7 +536,9 @@ Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
         }
         mark_applied.run({plan[i].version, format_duration_ms(o.duration_ms)});
         applied.push_back(i);
-        rows.push_back(result_row(plan[i], "applied", o.duration_ms, ""));
+        rows.push_back(result_row(
+            plan[i], "applied", o.duration_ms,
+            plan[i].up_sql_is_empty ? "empty script: recorded as applied, nothing ran" : ""));
     }
     if (batch) {
         if (failed_at)
@@ -623,18 +641,30 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
     }
 
     std::vector<pg::Row> rows;
-    std::string missing_down, needs_cli;
+    std::string missing_down, needs_cli, unparsable;
+    std::vector<std::optional<std::string>> down_problems;
     for (const auto &m : plan) {
+        // Checked on this server now, whatever it was when registered.
+        down_problems.push_back(m.down_sql && m.restore_ids.empty()
+                                    ? parse_problem(*m.down_sql, "down", m.version)
+                                    : std::nullopt);
         if (!m.down_sql)
             missing_down += (missing_down.empty() ? "" : ", ") + label(m);
+        else if (down_problems.back())
+            unparsable += (unparsable.empty() ? "" : "; ") + *down_problems.back();
         else if (m.down_requires_no_transaction)
             needs_cli += (needs_cli.empty() ? "" : ", ") + label(m);
     }
     if (dry_run) {
-        const bool any_refused = !missing_down.empty() || !needs_cli.empty();
-        for (const auto &m : plan) {
+        const bool any_refused = !missing_down.empty() || !needs_cli.empty() || !unparsable.empty();
+        for (size_t i = 0; i < plan.size(); ++i) {
+            const Migration &m = plan[i];
             if (!m.down_sql)
                 rows.push_back(result_row(m, "refused", std::nullopt, "no down script"));
+            else if (down_problems[i])
+                rows.push_back(
+                    result_row(m, "refused", std::nullopt,
+                               "cannot be reverted on this server: " + *down_problems[i]));
             else if (any_refused && !m.down_requires_no_transaction)
                 rows.push_back(result_row(m, "blocked", std::nullopt,
                                           "would not run: migrate_rollback() refuses the whole "
@@ -659,6 +689,10 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
                             "Nothing was rolled back.",
                             "Register the migration again with a down_sql, or roll back to a "
                             "later target.");
+    if (!unparsable.empty())
+        throw pg::UserError("42601", "cannot roll back: " + unparsable, "Nothing was rolled back.",
+                            "Fix the down script (pgmig registers the file again on the next "
+                            "run), or roll back to a later target.");
     if (!needs_cli.empty())
         throw pg::UserError("25001",
                             "cannot roll back inside a transaction: the down script of " +

@@ -147,6 +147,11 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
     auto down_sql = pg::text_arg(fcinfo, 3);
     auto verify_sql = pg::text_arg(fcinfo, 4);
     auto options_json = pg::jsonb_arg_as_text(fcinfo, 5);
+    // A UTF-8 byte order mark (editors on Windows write one) is not part of the SQL: the
+    // scanner would take it for the start of the first word. Stored, checksummed and run
+    // without it, as pgmig reads files.
+    for (auto *script : {&up_sql, &down_sql, &verify_sql})
+        if (*script && script->value().rfind("\xEF\xBB\xBF", 0) == 0) script->value().erase(0, 3);
 
     if (!version || !name || !up_sql)
         throw pg::UserError(
@@ -160,23 +165,22 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
         throw pg::UserError("22023", "invalid migration name \"" + *name + "\"",
                             "A name is 1 to 200 characters and not only spaces.");
 
+    // An empty or comment-only script is a no-op (real histories have them: a step that does
+    // nothing on PostgreSQL, a down with nothing to undo); it is applied and recorded.
     ScriptAnalysis up = analyze_script(*up_sql, "up", *version);
-    if (up.statements.empty())
-        throw pg::UserError("22023", "up script of migration " + *version + " is empty",
-                            "It contains no SQL statement, only whitespace or comments.",
-                            "A migration must change something; pass the SQL to apply as up_sql.");
+    // Down and verify scripts run later, maybe on another server: one that does not parse
+    // here does not stop the registration. The migration is marked as not revertible on this
+    // server (down), or fails when its verify script would run (verify).
     ScriptAnalysis down;
+    std::optional<std::string> down_problem;
     if (down_sql) {
-        down = analyze_script(*down_sql, "down", *version);
-        if (down.statements.empty())
-            throw pg::UserError("22023", "down script of migration " + *version + " is empty", "",
-                                "Pass NULL as down_sql when the migration cannot be reverted.");
+        if (auto problem = parse_problem(*down_sql, "down", *version))
+            down_problem = problem;
+        else
+            down = analyze_script(*down_sql, "down", *version);
     }
-    if (verify_sql) {
+    if (verify_sql && !parse_problem(*verify_sql, "verify", *version)) {
         ScriptAnalysis verify = analyze_script(*verify_sql, "verify", *version);
-        if (verify.statements.empty())
-            throw pg::UserError("22023", "verify script of migration " + *version + " is empty", "",
-                                "Pass NULL as verify_sql when there is nothing to verify.");
         if (!verify.no_transaction_reason.empty())
             throw pg::UserError(
                 "25001",
@@ -216,9 +220,9 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
     pg::spi_finish();
     const std::string options_norm = options.to_json();
     const std::string reason = reason_for(up, parse_directives(*up_sql), options);
-    const bool down_no_tx =
-        down_sql && (!down.no_transaction_reason.empty() ||
-                     has_directive(parse_directives(*down_sql), "no-transaction"));
+    const bool down_no_tx = down_sql && !down_problem &&
+                            (!down.no_transaction_reason.empty() ||
+                             has_directive(parse_directives(*down_sql), "no-transaction"));
     const std::string checksum = script_checksum(*up_sql);
     const std::string nstatements = std::to_string(up.statements.size());
 
@@ -228,20 +232,21 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
         "SELECT version, name, checksum, state, applied_checksum, up_sql, "
         "       down_sql IS NOT DISTINCT FROM $2 "
         "       AND verify_sql IS NOT DISTINCT FROM $3 AND options = $4::jsonb "
+        "       AND down_problem IS NOT DISTINCT FROM $5 "
         "  FROM pg_migrate.migration WHERE version_order = $1::numeric",
-        {*version, down_sql, verify_sql, options_norm});
+        {*version, down_sql, verify_sql, options_norm, down_problem});
 
     std::string result;
     if (existing.rows.empty()) {
         pg::query(
             "INSERT INTO pg_migrate.migration (version, name, up_sql, down_sql, verify_sql, "
             "  options, checksum, statement_count, requires_no_transaction, "
-            "  no_transaction_reason, down_requires_no_transaction) "
-            "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::int, $9::bool, $10, $11::bool)",
+            "  no_transaction_reason, down_requires_no_transaction, down_problem) "
+            "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::int, $9::bool, $10, $11::bool, $12)",
             {*version, *name, *up_sql, down_sql, verify_sql, options_norm, checksum, nstatements,
              std::string(reason.empty() ? "false" : "true"),
              reason.empty() ? pg::Value() : pg::Value(reason),
-             std::string(down_no_tx ? "true" : "false")});
+             std::string(down_no_tx ? "true" : "false"), down_problem});
         result = "registered";
     } else {
         const pg::Row &row = existing.rows[0];
@@ -288,12 +293,13 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
                 "UPDATE pg_migrate.migration SET up_sql = $2, down_sql = $3, verify_sql = $4, "
                 "  options = $5::jsonb, checksum = $6, statement_count = $7::int, "
                 "  requires_no_transaction = $8::bool, no_transaction_reason = $9, "
-                "  down_requires_no_transaction = $10::bool, updated_at = pg_catalog.now() "
+                "  down_requires_no_transaction = $10::bool, down_problem = $11, "
+                "  updated_at = pg_catalog.now() "
                 "WHERE version = $1",
                 {*version, *up_sql, down_sql, verify_sql, options_norm, checksum, nstatements,
                  std::string(reason.empty() ? "false" : "true"),
                  reason.empty() ? pg::Value() : pg::Value(reason),
-                 std::string(down_no_tx ? "true" : "false")});
+                 std::string(down_no_tx ? "true" : "false"), down_problem});
             result = "updated";
         }
     }
@@ -364,6 +370,20 @@ ScriptAnalysis analyze_script(const std::string &script, const char *role,
         }
     }
     return a;
+}
+
+std::optional<std::string> parse_problem(const std::string &script, const char *role,
+                                         const std::string &version) {
+    try {
+        pg::parse_script(script);
+        return std::nullopt;
+    } catch (const pg::PgError &e) {
+        const int pos = e.edata()->cursorpos;
+        return std::string(role) + " script of migration " + version +
+               " does not parse on this server (PostgreSQL " + pg::server_version() +
+               "): " + e.what() +
+               (pos > 0 ? " at line " + std::to_string(line_of_char_position(script, pos)) : "");
+    }
 }
 
 MigrationLimits effective_limits(const MigrationOptionLimits &o) {

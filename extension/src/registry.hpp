@@ -20,6 +20,11 @@ struct ScriptAnalysis {
 ScriptAnalysis analyze_script(const std::string &script, const char *role,
                               const std::string &version);
 
+// Why a script does not parse on this server (naming it, the server's version and the line),
+// or nothing when it parses.
+std::optional<std::string> parse_problem(const std::string &script, const char *role,
+                                         const std::string &version);
+
 // Per-migration limits from the register options, falling back to the GUCs.
 struct MigrationLimits {
     int lock_timeout_ms;

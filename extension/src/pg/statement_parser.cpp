@@ -155,6 +155,10 @@ size_t byte_offset_of_char(const std::string &text, int char_pos) {
     return offset < size ? offset : size;
 }
 
+std::string server_version() {
+    return PG_MAJORVERSION;
+}
+
 std::vector<ParsedStatement> parse_script(const std::string &script) {
     const char *text = script.c_str();
     CStatement *stmts = nullptr;

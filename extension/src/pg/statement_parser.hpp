@@ -38,6 +38,9 @@ struct ParsedStatement {
 // Throws PgError (SQLSTATE 42601 with a position) when the script does not parse.
 std::vector<ParsedStatement> parse_script(const std::string &script);
 
+// The major version of the PostgreSQL whose parser parse_script() uses ("15").
+std::string server_version();
+
 // Characters in the first `bytes` bytes of text, in the server encoding (error positions
 // are character based).
 int char_count(const char *text, size_t bytes);
