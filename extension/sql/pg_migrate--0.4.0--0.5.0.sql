@@ -277,3 +277,190 @@ $$;
 ALTER TABLE pg_migrate.migration ADD COLUMN down_problem text;
 COMMENT ON COLUMN pg_migrate.migration.down_problem IS
     'Why the down script did not parse on the server it was registered on (NULL: it did)';
+
+-- Pre-flight: blocking_locks fails only for a lock the retries could not outlast ------------
+CREATE OR REPLACE FUNCTION pg_migrate.preflight_checks(target text, caller_path text)
+RETURNS TABLE (check_name text, status text, critical boolean, detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    score integer := 100;
+    critical_failures integer := 0;
+    -- The tables the pending migrations (up to target) touch, and the lock each needs.
+    -- Kept in arrays rather than a temporary table, so that pre-flight also runs on a
+    -- read-only standby and twice in one transaction.
+    t_version text[];
+    t_relid oid[];
+    t_mode text[];
+    can_see_all boolean := pg_has_role('pg_read_all_stats', 'MEMBER');
+    n bigint;
+    txt text;
+    used integer;
+    avail integer;
+    n_short bigint;
+    txt_short text;
+    lt_ms numeric;
+    retries integer;
+    delay_ms numeric;
+    max_delay_ms numeric;
+    budget_ms numeric;
+    budget interval;
+BEGIN
+    IF target IS NOT NULL AND target !~ '^[0-9]{1,32}$' THEN
+        RAISE EXCEPTION 'invalid target version "%"', left(target, 64) USING ERRCODE = '22023',
+              HINT = 'A target is a registered version: digits only, at most 32.';
+    END IF;
+    -- Table names resolve with the caller's search_path, as the migrations' own will.
+    SELECT array_agg(m.version), array_agg(l.relid), array_agg(l.lock_mode)
+      INTO t_version, t_relid, t_mode
+      FROM pg_migrate.migration m
+     CROSS JOIN LATERAL pg_migrate.statement_locks_in_path(m.up_sql, caller_path) l
+     WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric)
+       AND l.relid IS NOT NULL;
+
+    check_name := 'server_version'; critical := true;
+    status := CASE WHEN current_setting('server_version_num')::int >= 150000 THEN 'pass' ELSE 'fail' END;
+    detail := 'PostgreSQL ' || current_setting('server_version');
+    RETURN NEXT;
+
+    SELECT count(*) INTO used FROM pg_stat_activity WHERE backend_type = 'client backend';
+    avail := current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int;
+    check_name := 'connections'; critical := false;
+    status := CASE WHEN used > avail * 0.95 THEN 'fail' WHEN used > avail * 0.8 THEN 'warn' ELSE 'pass' END;
+    detail := format('%s of %s connections in use', used, avail);
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(format('pid %s (%s for %s): %s', a.pid, a.state,
+                                       date_trunc('second', now() - a.xact_start), left(a.query, 60)), '; ')
+      INTO n, txt
+      FROM pg_stat_activity a
+     WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend' AND a.xact_start IS NOT NULL
+       AND ((a.state = 'idle in transaction' AND now() - a.state_change > interval '1 minute')
+            OR now() - a.xact_start > interval '5 minutes');
+    check_name := 'long_transactions'; critical := false;
+    status := CASE WHEN n > 0 OR NOT can_see_all THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s long-running or idle-in-transaction session(s), which hold locks and block DDL: %s', n, txt)
+                   WHEN NOT can_see_all THEN 'cannot see other users'' sessions: grant pg_read_all_stats to the role running pre-flight'
+                   ELSE 'no transaction older than 5 minutes, none idle in transaction for over 1 minute' END;
+    RETURN NEXT;
+
+    -- A conflicting lock fails pre-flight only when the migration's lock timeout and retries
+    -- could not outlast it: its holder is idle in a transaction, or a prepared transaction,
+    -- or in a transaction already open longer than the retries would wait. A lock held by a
+    -- short query is waited for (and retried), so it only warns: failing on it made a deploy
+    -- on a busy table a coin toss.
+    lt_ms := coalesce(extract(epoch FROM current_setting('pg_migrate.lock_timeout', true)::interval) * 1000, 1000);
+    retries := coalesce(current_setting('pg_migrate.lock_retries', true)::int, 5);
+    delay_ms := coalesce(extract(epoch FROM current_setting('pg_migrate.retry_delay', true)::interval) * 1000, 100);
+    max_delay_ms := coalesce(extract(epoch FROM current_setting('pg_migrate.retry_max_delay', true)::interval) * 1000, 10000);
+    IF lt_ms > 0 THEN
+        budget_ms := (retries + 1) * lt_ms;
+        FOR k IN 0 .. retries - 1 LOOP
+            budget_ms := budget_ms + least(max_delay_ms, delay_ms * 2 ^ k);
+        END LOOP;
+    END IF;
+    budget := make_interval(secs => coalesce(budget_ms, 0) / 1000.0);
+    SELECT count(*) FILTER (WHERE b.outlasts), count(*) FILTER (WHERE NOT b.outlasts),
+           string_agg(DISTINCT b.what, '; ') FILTER (WHERE b.outlasts),
+           string_agg(DISTINCT b.what, '; ') FILTER (WHERE NOT b.outlasts)
+      INTO n, n_short, txt, txt_short
+      FROM (SELECT format('%s holds %s on %s (needed: %s by migration %s): %s',
+                          coalesce(l.pid::text, 'a prepared transaction'), l.mode, l.relation::regclass,
+                          t.lock_mode, t.version,
+                          CASE WHEN l.pid IS NULL THEN 'prepared, held until committed'
+                               WHEN lt_ms = 0 THEN 'pg_migrate.lock_timeout is 0, so the migration would wait behind it with no limit'
+                               WHEN a.state IS NULL THEN 'its state is not visible to you (grant pg_read_all_stats)'
+                               WHEN a.state LIKE 'idle in transaction%' THEN
+                                   format('idle in transaction for %s', date_trunc('second', now() - a.state_change))
+                               WHEN now() - a.xact_start > budget THEN
+                                   format('in a transaction open for %s, longer than the lock timeout and retries wait (%s)',
+                                          date_trunc('second', now() - a.xact_start), budget)
+                               ELSE format('%s for %s; the lock timeout and %s retries wait up to %s',
+                                           coalesce(a.state, '?'), date_trunc('second', now() - a.xact_start), retries, budget)
+                          END) AS what,
+                   (l.pid IS NULL OR lt_ms = 0 OR a.state LIKE 'idle in transaction%'
+                    OR coalesce(now() - a.xact_start > budget, false)) AS outlasts
+              FROM pg_locks l
+              JOIN unnest(t_version, t_relid, t_mode) AS t(version, relid, lock_mode) ON t.relid = l.relation
+              LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.granted AND l.pid IS DISTINCT FROM pg_backend_pid() AND l.locktype = 'relation'
+               AND @extschema@.migrate_locks_conflict(l.mode, t.lock_mode)) b;
+    check_name := 'blocking_locks'; critical := true;
+    status := CASE WHEN n > 0 THEN 'fail' WHEN n_short > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN 'sessions hold locks the pending migrations could not outlast: ' || txt
+                   WHEN n_short > 0 THEN 'sessions hold locks the pending migrations will wait for (and retry): ' || txt_short
+                   ELSE format('no session holds a conflicting lock on the %s table(s) the pending migrations touch',
+                               (SELECT count(DISTINCT r) FROM unnest(t_relid) r)) END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(format('%s (prepared %s)', gid, date_trunc('second', prepared)), ', ') INTO n, txt
+      FROM pg_prepared_xacts;
+    check_name := 'prepared_transactions'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s prepared transaction(s) hold their locks until committed: %s', n, txt)
+                   ELSE 'no prepared transactions' END;
+    RETURN NEXT;
+
+    SELECT count(*), max(replay_lag)::text INTO n, txt FROM pg_stat_replication;
+    check_name := 'replication_lag'; critical := false;
+    status := CASE WHEN n = 0 OR txt IS NULL THEN 'pass' WHEN txt::interval > interval '5 minutes' THEN 'fail'
+                   WHEN txt::interval > interval '30 seconds' THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n = 0 THEN 'no streaming replicas'
+                   ELSE format('%s replica(s), largest replay lag %s', n, coalesce(txt, '0')) END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(indexrelid::regclass::text, ', ') INTO n, txt FROM pg_index WHERE NOT indisvalid;
+    check_name := 'invalid_indexes'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s invalid index(es): %s', n, txt) ELSE 'no invalid indexes' END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(s.version, ', ') INTO n, txt FROM @extschema@.migrate_status() s WHERE s.state = 'modified';
+    check_name := 'checksums'; critical := true;
+    status := CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('applied migration(s) changed in the registry since they ran: %s', txt)
+                   ELSE 'every applied migration matches its checksum' END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(x.relid::regclass || ': ' || coalesce('newest snapshot ' || date_trunc('second', x.age) || ' old', 'no snapshot'), '; ')
+      INTO n, txt
+      FROM (SELECT t.relid,
+                   (SELECT now() - max(s.created_at) FROM pg_migrate.snapshot s
+                     WHERE (s.source_schema, s.source_table) =
+                           (SELECT nn.nspname, cc.relname FROM pg_class cc JOIN pg_namespace nn ON nn.oid = cc.relnamespace
+                             WHERE cc.oid = t.relid)) AS age
+              FROM (SELECT DISTINCT u.relid FROM unnest(t_relid, t_mode) AS u(relid, lock_mode)
+                     WHERE u.lock_mode NOT IN ('AccessShareLock', 'ShareUpdateExclusiveLock')) t) x
+     WHERE x.age IS NULL OR x.age > interval '24 hours';
+    check_name := 'snapshot_freshness'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN 'tables the pending migrations change without a snapshot from the last 24 hours: ' || txt
+                   ELSE 'every table the pending migrations change has a snapshot from the last 24 hours' END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(m.version || ' (' || m.name || ')', ', ') INTO n, txt
+      FROM pg_migrate.migration m
+     WHERE m.state <> 'applied' AND m.requires_no_transaction AND (target IS NULL OR m.version_order <= target::numeric);
+    check_name := 'non_transactional_migrations'; critical := false;
+    status := CASE WHEN n > 0 THEN 'fail' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN 'pending migrations that must run outside a transaction (pgmig up): ' || txt
+                   ELSE 'every pending migration can run in a transaction' END;
+    RETURN NEXT;
+
+    SELECT count(*), string_agg(DISTINCT m.version || ': ' || f.rule, ', ') INTO n, txt
+      FROM pg_migrate.migration m CROSS JOIN LATERAL pg_migrate.lint_in_path(m.up_sql, caller_path) f
+     WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric) AND f.severity = 'error';
+    check_name := 'lint'; critical := false;
+    status := CASE WHEN n > 0 THEN 'warn' ELSE 'pass' END;
+    detail := CASE WHEN n > 0 THEN format('%s lint error(s) in pending migrations (migrate_lint): %s', n, txt)
+                   ELSE 'no lint errors in pending migrations' END;
+    RETURN NEXT;
+
+    SELECT count(*) INTO n FROM pg_migrate.migration m
+     WHERE m.state <> 'applied' AND (target IS NULL OR m.version_order <= target::numeric);
+    check_name := 'pending_migrations'; critical := false; status := 'pass';
+    detail := format('%s migration(s) pending%s', n, CASE WHEN target IS NULL THEN '' ELSE ' up to ' || target END);
+    RETURN NEXT;
+END
+$$;

@@ -9,6 +9,12 @@ check_eq() {  # check_eq DESCRIPTION EXPECTED ACTUAL
         CHECKS_FAILED=$((CHECKS_FAILED + 1))
     fi
 }
+check_contains() {  # check_contains DESCRIPTION NEEDLE HAYSTACK
+    case "$3" in
+        *"$2"*) echo "  ok   $1" ;;
+        *) echo "  FAIL $1: [$2] not in [$3]"; CHECKS_FAILED=$((CHECKS_FAILED + 1)) ;;
+    esac
+}
 finish_checks() {
     [ "$CHECKS_FAILED" -eq 0 ]
 }
