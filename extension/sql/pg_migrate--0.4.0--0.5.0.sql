@@ -464,3 +464,117 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- Grants for a role, by what it does ------------------------------------------------------
+-- The one list of what each kind of role needs (docs/security.md shows it and a test compares
+-- it with running every documented command as such a role). Each row: a purpose and one GRANT
+-- with %1$I for the grantee. The extension's own functions are named in its schema.
+CREATE FUNCTION pg_migrate.grant_statements()
+RETURNS TABLE (purpose text, statement text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH g(purpose, statement) AS (VALUES
+    -- Migrations: register, apply, roll back, status (pgmig up, down, status, run-all).
+    ('deploy', 'GRANT USAGE ON SCHEMA pg_migrate TO %1$I'),
+    ('deploy', 'GRANT SELECT, INSERT, UPDATE ON pg_migrate.migration TO %1$I'),
+    ('deploy', 'GRANT SELECT, INSERT ON pg_migrate.execution_log, pg_migrate.rollback_log TO %1$I'),
+    ('deploy', 'GRANT USAGE ON SEQUENCE pg_migrate.run_id_seq, pg_migrate.execution_log_id_seq, pg_migrate.rollback_log_id_seq TO %1$I'),
+    ('deploy', 'GRANT EXECUTE ON FUNCTION @extschema@.migrate_register(text, text, text, text, text, jsonb), @extschema@.migrate_execute(text, boolean, boolean), @extschema@.migrate_rollback(text, boolean), @extschema@.migrate_status(), @extschema@.migrate_checksum(text), @extschema@.migrate_statements(text) TO %1$I'),
+    -- Lint.
+    ('deploy', 'GRANT EXECUTE ON FUNCTION @extschema@.migrate_lint(text), @extschema@.migrate_statement_locks(text), @extschema@.migrate_data_expectations(text) TO %1$I'),
+    -- Validation (running the checks; managing them is "validation").
+    ('deploy', 'GRANT SELECT ON pg_migrate.validation_check TO %1$I'),
+    ('deploy', 'GRANT INSERT ON pg_migrate.validation_result TO %1$I'),
+    ('deploy', 'GRANT USAGE ON SEQUENCE pg_migrate.validation_result_id_seq TO %1$I'),
+    ('deploy', 'GRANT EXECUTE ON FUNCTION @extschema@.migrate_validate(text), pg_migrate.validate_run(text, text), @extschema@.migrate_validation_checks(text), pg_migrate.validation_checks(text, text), pg_migrate.data_expectations_in_path(text, text), pg_migrate.relation_name_in_path(oid, text) TO %1$I'),
+    -- Pre-flight and health.
+    ('deploy', 'GRANT SELECT ON pg_migrate.snapshot, pg_migrate.validation_result TO %1$I'),
+    ('deploy', 'GRANT EXECUTE ON FUNCTION @extschema@.migrate_preflight(text), pg_migrate.preflight_report(text, text), pg_migrate.preflight_checks(text, text), pg_migrate.statement_locks_in_path(text, text), pg_migrate.lint_in_path(text, text), @extschema@.migrate_health(), pg_migrate.health_report(text), @extschema@.migrate_locks_conflict(text, text) TO %1$I'),
+    -- pgmig: migrations run outside a transaction, their progress, seeds.
+    ('deploy', 'GRANT EXECUTE ON FUNCTION @extschema@.migrate_external_begin(text), @extschema@.migrate_external_statement(text, bigint, integer, boolean, text, text), @extschema@.migrate_external_finish(text, bigint, boolean, numeric, text, text, text, integer, text) TO %1$I'),
+    ('deploy', 'GRANT SELECT, INSERT, UPDATE ON pg_migrate.statement_progress TO %1$I'),
+    ('deploy', 'GRANT SELECT, INSERT, UPDATE ON pg_migrate.seed TO %1$I'),
+    -- Schema fingerprints (recorded after each deploy) and pgmig drift.
+    ('deploy', 'GRANT SELECT, INSERT ON pg_migrate.schema_fingerprint TO %1$I'),
+    ('deploy', 'GRANT USAGE ON SEQUENCE pg_migrate.schema_fingerprint_id_seq TO %1$I'),
+    ('deploy', 'GRANT EXECUTE ON FUNCTION pg_migrate.record_schema_fingerprint(bigint), @extschema@.migrate_schema_fingerprint(), @extschema@.migrate_drift() TO %1$I'),
+
+    -- Snapshots (also declared ones, taken by migrate_execute and restored by migrate_rollback).
+    ('snapshot', 'GRANT USAGE ON SCHEMA pg_migrate TO %1$I'),
+    ('snapshot', 'GRANT USAGE, CREATE ON SCHEMA pg_migrate_snapshots TO %1$I'),
+    ('snapshot', 'GRANT SELECT, INSERT, UPDATE, DELETE ON pg_migrate.snapshot TO %1$I'),
+    ('snapshot', 'GRANT USAGE ON SEQUENCE pg_migrate.snapshot_id_seq TO %1$I'),
+    ('snapshot', 'GRANT EXECUTE ON FUNCTION @extschema@.snapshot_create(regclass, text), @extschema@.snapshot_list(), @extschema@.snapshot_verify(bigint), @extschema@.snapshot_restore(bigint), @extschema@.snapshot_drop(bigint), @extschema@.snapshot_prune(integer, interval, regclass) TO %1$I'),
+
+    -- Batched backfills.
+    ('backfill', 'GRANT USAGE ON SCHEMA pg_migrate TO %1$I'),
+    ('backfill', 'GRANT SELECT, INSERT, UPDATE ON pg_migrate.backfill_progress TO %1$I'),
+    ('backfill', 'GRANT USAGE ON SEQUENCE pg_migrate.backfill_progress_id_seq TO %1$I'),
+    ('backfill', 'GRANT EXECUTE ON PROCEDURE @extschema@.migrate_backfill(regclass, text, text, integer, integer) TO %1$I'),
+    ('backfill', 'GRANT EXECUTE ON FUNCTION pg_migrate.backfill_clauses_check(text, text), pg_migrate.backfill_require_no_transaction_block(), pg_migrate.backfill_set_columns(text), pg_migrate.backfill_key_text(anyelement), pg_migrate.backfill_key_value(text, anyelement), pg_migrate.relation_name_in_path(oid, text), @extschema@.migrate_checksum(text), @extschema@.migrate_backfill_progress() TO %1$I'),
+
+    -- Managing validation checks.
+    ('validation', 'GRANT USAGE ON SCHEMA pg_migrate TO %1$I'),
+    ('validation', 'GRANT SELECT, INSERT, UPDATE, DELETE ON pg_migrate.validation_check TO %1$I'),
+    ('validation', 'GRANT EXECUTE ON FUNCTION @extschema@.validation_check_add(text, text, text, text, text), @extschema@.validation_check_drop(text), @extschema@.migrate_statements(text) TO %1$I'),
+
+    -- Watching: status, logs, health, activity and backfill progress (pgmig status, monitor, health).
+    ('monitor', 'GRANT USAGE ON SCHEMA pg_migrate TO %1$I'),
+    ('monitor', 'GRANT SELECT ON pg_migrate.migration, pg_migrate.execution_log, pg_migrate.rollback_log, pg_migrate.snapshot, pg_migrate.validation_result, pg_migrate.backfill_progress TO %1$I'),
+    ('monitor', 'GRANT EXECUTE ON FUNCTION @extschema@.migrate_status(), @extschema@.migrate_checksum(text), @extschema@.migrate_activity(), @extschema@.migrate_backfill_progress(), @extschema@.migrate_health(), pg_migrate.health_report(text) TO %1$I'),
+    -- (pgmig health also shows pre-flight, which only reads.)
+    ('monitor', 'GRANT EXECUTE ON FUNCTION @extschema@.migrate_preflight(text), pg_migrate.preflight_report(text, text), pg_migrate.preflight_checks(text, text), pg_migrate.statement_locks_in_path(text, text), pg_migrate.lint_in_path(text, text), @extschema@.migrate_locks_conflict(text, text), @extschema@.migrate_statement_locks(text), @extschema@.migrate_lint(text) TO %1$I'),
+
+    -- pgmig testdata (development and staging only).
+    ('testdata', 'GRANT USAGE ON SCHEMA pg_migrate TO %1$I'),
+    ('testdata', 'GRANT SELECT, INSERT, UPDATE, DELETE ON pg_migrate.testdata_batch, pg_migrate.testdata_row TO %1$I'),
+    ('testdata', 'GRANT USAGE ON SEQUENCE pg_migrate.testdata_batch_id_seq TO %1$I'),
+
+    -- pgmig backup: the schema version a backup records (SELECT on the tables backed up is
+    -- the table owners' to grant).
+    ('backup', 'GRANT USAGE ON SCHEMA pg_migrate TO %1$I'),
+    ('backup', 'GRANT SELECT ON pg_migrate.migration TO %1$I')
+    )
+    SELECT g.purpose, g.statement FROM g
+    UNION ALL
+    -- A deploy takes and restores declared snapshots: it gets the snapshot grants too.
+    SELECT 'deploy', g.statement FROM g WHERE g.purpose = 'snapshot'
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.grant_statements() FROM PUBLIC;
+
+-- Grants a role what one kind of work needs, in one call: SELECT migrate_grant('deployer',
+-- 'deploy'). Returns the statements, run (or only listed, with dry_run). The caller needs the
+-- right to grant them (the extension's owner, or a superuser).
+CREATE FUNCTION migrate_grant(grantee name, purpose text, dry_run boolean DEFAULT false)
+RETURNS SETOF text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    known text := (SELECT string_agg(DISTINCT g.purpose, ', ') FROM pg_migrate.grant_statements() g);
+    stmt text;
+BEGIN
+    IF grantee IS NULL OR purpose IS NULL THEN
+        RAISE EXCEPTION 'grantee and purpose must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = grantee) THEN
+        RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = '42704',
+              HINT = 'Create it first: CREATE ROLE ... LOGIN.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_migrate.grant_statements() g WHERE g.purpose = migrate_grant.purpose) THEN
+        RAISE EXCEPTION 'unknown purpose "%"', left(purpose, 64) USING ERRCODE = '22023',
+              HINT = 'The purposes are: ' || known || '.';
+    END IF;
+    FOR stmt IN SELECT format(g.statement, grantee) FROM pg_migrate.grant_statements() g
+                 WHERE g.purpose = migrate_grant.purpose LOOP
+        IF NOT dry_run THEN
+            EXECUTE stmt;
+        END IF;
+        RETURN NEXT stmt;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION migrate_grant(name, text, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION migrate_grant(name, text, boolean) IS
+    'Grant a role what one kind of work needs (deploy, snapshot, backfill, validation, monitor, testdata, backup)';
