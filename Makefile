@@ -17,7 +17,7 @@ DATA         = extension/pg_migrate.control \
 SRCS = $(wildcard extension/src/*.cpp) $(wildcard extension/src/pg/*.cpp)
 OBJS = $(SRCS:.cpp=.o)
 
-REGRESS      = register odd_scripts execute verify rollback timeouts status security logs snapshot lint validation preflight_health backfill bad_input zero_downtime drift readme_getting_started
+REGRESS      = register odd_scripts repair execute verify rollback timeouts status security logs snapshot lint validation preflight_health backfill bad_input zero_downtime drift readme_getting_started
 REGRESS_OPTS = --inputdir=.
 ISOLATION      = concurrent_execute lock_retry preflight_blocking backfill_lock_retry backfill_concurrent_delete
 ISOLATION_OPTS = --inputdir=test/isolation

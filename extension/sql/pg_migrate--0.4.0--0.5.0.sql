@@ -531,6 +531,13 @@ AS $$
     ('testdata', 'GRANT SELECT, INSERT, UPDATE, DELETE ON pg_migrate.testdata_batch, pg_migrate.testdata_row TO %1$I'),
     ('testdata', 'GRANT USAGE ON SEQUENCE pg_migrate.testdata_batch_id_seq TO %1$I'),
 
+    -- pgmig repair: forgetting migrations that never applied, accepting an edited applied file.
+    ('repair', 'GRANT USAGE ON SCHEMA pg_migrate TO %1$I'),
+    ('repair', 'GRANT SELECT, UPDATE, DELETE ON pg_migrate.migration TO %1$I'),
+    ('repair', 'GRANT SELECT, INSERT ON pg_migrate.repair_log TO %1$I'),
+    ('repair', 'GRANT USAGE ON SEQUENCE pg_migrate.repair_log_id_seq TO %1$I'),
+    ('repair', 'GRANT EXECUTE ON FUNCTION @extschema@.migrate_forget(text, text), @extschema@.migrate_accept_checksum(text, text, text), pg_migrate.repair_reason_check(text), @extschema@.migrate_checksum(text), @extschema@.migrate_statements(text), @extschema@.migrate_status() TO %1$I'),
+
     -- pgmig backup: the schema version a backup records (SELECT on the tables backed up is
     -- the table owners' to grant).
     ('backup', 'GRANT USAGE ON SCHEMA pg_migrate TO %1$I'),
@@ -578,3 +585,120 @@ $$;
 REVOKE ALL ON FUNCTION migrate_grant(name, text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION migrate_grant(name, text, boolean) IS
     'Grant a role what one kind of work needs (deploy, snapshot, backfill, validation, monitor, testdata, backup)';
+
+-- Ways out of dead ends: repairs, each logged with who, when and why -----------------------
+-- A failed migration whose file was deleted blocked every later deploy; a comment-only edit
+-- of an applied file blocked `up` for good. pgmig repair calls these.
+CREATE TABLE pg_migrate.repair_log (
+    id           bigserial PRIMARY KEY,
+    operation    text NOT NULL CHECK (operation IN ('forget', 'accept_checksum')),
+    version      text NOT NULL,
+    name         text NOT NULL,
+    state        text NOT NULL,          -- the migration's state when repaired
+    old_checksum text NOT NULL,
+    new_checksum text,                   -- accept_checksum: the checksum recorded instead
+    reason       text NOT NULL,
+    performed_by name NOT NULL DEFAULT current_user,
+    session_user_name name NOT NULL DEFAULT session_user,
+    performed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE pg_migrate.repair_log IS
+    'Every repair of the registry (migrate_forget, migrate_accept_checksum): who, when and why';
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.repair_log', '');
+SELECT pg_catalog.pg_extension_config_dump('pg_migrate.repair_log_id_seq', '');
+REVOKE ALL ON pg_migrate.repair_log FROM PUBLIC;
+REVOKE ALL ON SEQUENCE pg_migrate.repair_log_id_seq FROM PUBLIC;
+
+CREATE FUNCTION pg_migrate.repair_reason_check(reason text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF reason IS NULL OR length(btrim(reason)) = 0 OR length(reason) > 1000 THEN
+        RAISE EXCEPTION 'a repair needs a reason (1 to 1000 characters)' USING ERRCODE = '22023',
+              HINT = 'Say why, for the log: pgmig repair ... --reason "file deleted after a failed deploy".';
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION pg_migrate.repair_reason_check(text) FROM PUBLIC;
+
+-- Forgets a registered migration that never applied (pending or failed): its row goes, the
+-- logs of its attempts stay.
+CREATE FUNCTION migrate_forget(version text, reason text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m record;
+BEGIN
+    PERFORM pg_migrate.repair_reason_check(reason);
+    PERFORM pg_advisory_xact_lock(1885826409, 1735549300);  -- the migration lock
+    SELECT g.version, g.name, g.state, g.checksum INTO m
+      FROM pg_migrate.migration g WHERE g.version = migrate_forget.version FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'migration % is not registered', left(version, 64) USING ERRCODE = '42704';
+    END IF;
+    IF m.state NOT IN ('pending', 'failed') THEN
+        RAISE EXCEPTION 'migration % (%) is %: only a migration that never applied can be forgotten', m.version, m.name, m.state
+              USING ERRCODE = '55000',
+              HINT = CASE WHEN m.state = 'applied' THEN 'Revert it first (pgmig down --to ...), or keep it.'
+                          ELSE 'It applied once; its record is kept.' END;
+    END IF;
+    DELETE FROM pg_migrate.migration g WHERE g.version = m.version;
+    INSERT INTO pg_migrate.repair_log (operation, version, name, state, old_checksum, reason)
+    VALUES ('forget', m.version, m.name, m.state, m.checksum, reason);
+    RETURN 'forgotten';
+END
+$$;
+REVOKE ALL ON FUNCTION migrate_forget(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION migrate_forget(text, text) IS
+    'Repair: forget a registered migration that never applied (logged in pg_migrate.repair_log)';
+
+-- Records the new text (and checksum) of an applied migration's up script, deliberately: for
+-- an edit that changes nothing the database needs (a comment, formatting). Nothing runs.
+CREATE FUNCTION migrate_accept_checksum(version text, up_sql text, reason text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m record;
+    new_checksum text;
+    n integer;
+BEGIN
+    PERFORM pg_migrate.repair_reason_check(reason);
+    IF up_sql IS NULL THEN
+        RAISE EXCEPTION 'up_sql must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM pg_advisory_xact_lock(1885826409, 1735549300);  -- the migration lock
+    SELECT g.version, g.name, g.state, g.checksum, g.applied_checksum INTO m
+      FROM pg_migrate.migration g WHERE g.version = migrate_accept_checksum.version FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'migration % is not registered', left(version, 64) USING ERRCODE = '42704';
+    END IF;
+    IF m.state <> 'applied' THEN
+        RAISE EXCEPTION 'migration % (%) is %, not applied: register the file again instead', m.version, m.name, m.state
+              USING ERRCODE = '55000', HINT = 'pgmig up registers changed files of migrations that are not applied.';
+    END IF;
+    IF left(up_sql, 1) = U&'\FEFF' THEN
+        up_sql := substr(up_sql, 2);  -- as migrate_register stores a script
+    END IF;
+    new_checksum := @extschema@.migrate_checksum(up_sql);
+    IF new_checksum = m.applied_checksum THEN
+        RETURN 'unchanged';
+    END IF;
+    SELECT count(*) INTO n FROM @extschema@.migrate_statements(up_sql);  -- also: it must parse
+    UPDATE pg_migrate.migration g
+       SET up_sql = migrate_accept_checksum.up_sql, checksum = new_checksum,
+           applied_checksum = new_checksum, statement_count = n, updated_at = now()
+     WHERE g.version = m.version;
+    INSERT INTO pg_migrate.repair_log (operation, version, name, state, old_checksum, new_checksum, reason)
+    VALUES ('accept_checksum', m.version, m.name, m.state, m.applied_checksum, new_checksum, reason);
+    RETURN 'accepted';
+END
+$$;
+REVOKE ALL ON FUNCTION migrate_accept_checksum(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION migrate_accept_checksum(text, text, text) IS
+    'Repair: record the edited up script of an applied migration (logged in pg_migrate.repair_log)';

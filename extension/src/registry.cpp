@@ -140,6 +140,17 @@ std::string reason_for(const ScriptAnalysis &up, const std::vector<ScriptDirecti
     return "";
 }
 
+bool migration_has_column(const char *column) {
+    return pg::query(
+               "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+               "'pg_migrate.migration'::pg_catalog.regclass AND attname = $1::pg_catalog.name "
+               "AND NOT attisdropped)",
+               {std::string(column)})
+               .rows.at(0)
+               .at(0)
+               .value_or("f") == "t";
+}
+
 Datum migrate_register_impl(FunctionCallInfo fcinfo) {
     auto version = pg::text_arg(fcinfo, 0);
     auto name = pg::text_arg(fcinfo, 1);
@@ -228,21 +239,34 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
 
     pg::spi_connect();
     acquire_migration_lock();
-    auto existing = pg::query(
-        "SELECT version, name, checksum, state, applied_checksum, up_sql, "
-        "       down_sql IS NOT DISTINCT FROM $2 "
-        "       AND verify_sql IS NOT DISTINCT FROM $3 AND options = $4::jsonb "
-        "       AND down_problem IS NOT DISTINCT FROM $5 "
-        "  FROM pg_migrate.migration WHERE version_order = $1::numeric",
-        {*version, down_sql, verify_sql, options_norm, down_problem});
+    // A database whose extension is not updated yet (ALTER EXTENSION pg_migrate UPDATE) has
+    // no down_problem column; it registers as before.
+    const bool with_down_problem = migration_has_column("down_problem");
+    const std::string select_existing =
+        std::string(
+            "SELECT version, name, checksum, state, applied_checksum, up_sql, "
+            "       down_sql IS NOT DISTINCT FROM $2 "
+            "       AND verify_sql IS NOT DISTINCT FROM $3 AND options = $4::jsonb ") +
+        (with_down_problem ? "       AND down_problem IS NOT DISTINCT FROM $5 "
+                           : "       AND $5::text IS NOT DISTINCT FROM $5::text ") +
+        "  FROM pg_migrate.migration WHERE version_order = $1::numeric";
+    auto existing = pg::query(select_existing.c_str(),
+                              {*version, down_sql, verify_sql, options_norm, down_problem});
 
     std::string result;
     if (existing.rows.empty()) {
         pg::query(
-            "INSERT INTO pg_migrate.migration (version, name, up_sql, down_sql, verify_sql, "
-            "  options, checksum, statement_count, requires_no_transaction, "
-            "  no_transaction_reason, down_requires_no_transaction, down_problem) "
-            "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::int, $9::bool, $10, $11::bool, $12)",
+            with_down_problem
+                ? "INSERT INTO pg_migrate.migration (version, name, up_sql, down_sql, verify_sql, "
+                  "  options, checksum, statement_count, requires_no_transaction, "
+                  "  no_transaction_reason, down_requires_no_transaction, down_problem) "
+                  "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::int, $9::bool, $10, $11::bool, "
+                  "$12)"
+                : "INSERT INTO pg_migrate.migration (version, name, up_sql, down_sql, verify_sql, "
+                  "  options, checksum, statement_count, requires_no_transaction, "
+                  "  no_transaction_reason, down_requires_no_transaction) "
+                  "SELECT $1, $2, $3, $4, $5, $6::jsonb, $7, $8::int, $9::bool, $10, $11::bool "
+                  " WHERE $12::text IS NOT DISTINCT FROM $12::text",
             {*version, *name, *up_sql, down_sql, verify_sql, options_norm, checksum, nstatements,
              std::string(reason.empty() ? "false" : "true"),
              reason.empty() ? pg::Value() : pg::Value(reason),
@@ -285,17 +309,25 @@ Datum migrate_register_impl(FunctionCallInfo fcinfo) {
                     ") is already applied and its up script has changed",
                 "applied checksum: " + applied_checksum + "; new checksum: " + checksum,
                 "Applied migrations are immutable: write a new migration for the change, or "
-                "revert this one first with migrate_rollback().");
+                "revert this one first with migrate_rollback(). If the edit changes nothing "
+                "the database needs (a comment), record it with migrate_accept_checksum() "
+                "(pgmig repair --accept-checksum).");
         if (old_checksum == checksum && text_intact && rest_same) {
             result = "unchanged";
         } else {
             pg::query(
-                "UPDATE pg_migrate.migration SET up_sql = $2, down_sql = $3, verify_sql = $4, "
-                "  options = $5::jsonb, checksum = $6, statement_count = $7::int, "
-                "  requires_no_transaction = $8::bool, no_transaction_reason = $9, "
-                "  down_requires_no_transaction = $10::bool, down_problem = $11, "
-                "  updated_at = pg_catalog.now() "
-                "WHERE version = $1",
+                with_down_problem
+                    ? "UPDATE pg_migrate.migration SET up_sql = $2, down_sql = $3, verify_sql = "
+                      "$4, options = $5::jsonb, checksum = $6, statement_count = $7::int, "
+                      "  requires_no_transaction = $8::bool, no_transaction_reason = $9, "
+                      "  down_requires_no_transaction = $10::bool, down_problem = $11, "
+                      "  updated_at = pg_catalog.now() "
+                      "WHERE version = $1"
+                    : "UPDATE pg_migrate.migration SET up_sql = $2, down_sql = $3, verify_sql = "
+                      "$4, options = $5::jsonb, checksum = $6, statement_count = $7::int, "
+                      "  requires_no_transaction = $8::bool, no_transaction_reason = $9, "
+                      "  down_requires_no_transaction = $10::bool, updated_at = pg_catalog.now() "
+                      "WHERE version = $1 AND $11::text IS NOT DISTINCT FROM $11::text",
                 {*version, *up_sql, down_sql, verify_sql, options_norm, checksum, nstatements,
                  std::string(reason.empty() ? "false" : "true"),
                  reason.empty() ? pg::Value() : pg::Value(reason),
