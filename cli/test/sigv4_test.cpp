@@ -23,7 +23,7 @@ using namespace pgmig::aws;
 
 namespace {
 
-// --- The AWS SigV4 test suite (shared/testdata/aws-sig-v4-test-suite) ------------------------
+// --- The AWS SigV4 test suite (test/data/aws-sig-v4-test-suite) -------------------------------
 
 // Every case of the suite is signed with these (see the .authz and .sts files).
 const Credentials kSuiteCredentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
@@ -35,15 +35,15 @@ const std::string kSuiteSessionToken =
     "Z0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8F"
     "DrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==";
 
-constexpr const char *kSuiteRelative = "shared/testdata/aws-sig-v4-test-suite";
+constexpr const char *kSuiteRelative = "test/data/aws-sig-v4-test-suite";
 
 struct SuiteLocation {
     fs::path dir;                       // empty: not found
     std::vector<std::string> searched;  // where we looked, for the failure message
 };
 
-// PGMIG_SIGV4_SUITE, else the first shared/testdata/aws-sig-v4-test-suite (or
-// ../shared/...) above the working directory or above this source file.
+// PGMIG_SIGV4_SUITE, else the first test/data/aws-sig-v4-test-suite (the copy in this
+// repository) above the working directory or above this source file.
 SuiteLocation locate_suite() {
     SuiteLocation location;
     if (const char *env = std::getenv("PGMIG_SIGV4_SUITE"); env != nullptr && *env != '\0') {
@@ -57,7 +57,7 @@ SuiteLocation locate_suite() {
     for (const fs::path &start : starts) {
         if (start.empty()) continue;
         for (fs::path dir = start;; dir = dir.parent_path()) {
-            for (const fs::path &candidate : {dir / kSuiteRelative, dir / ".." / kSuiteRelative}) {
+            for (const fs::path &candidate : {dir / kSuiteRelative}) {
                 location.searched.push_back(candidate.string());
                 if (fs::is_directory(candidate, error)) {
                     location.dir = fs::weakly_canonical(candidate, error);
