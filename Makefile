@@ -17,9 +17,11 @@ DATA         = extension/pg_migrate.control \
 SRCS = $(wildcard extension/src/*.cpp) $(wildcard extension/src/pg/*.cpp)
 OBJS = $(SRCS:.cpp=.o)
 
-REGRESS      = register odd_scripts repair execute verify rollback timeouts status security logs snapshot lint validation preflight_health backfill bad_input zero_downtime drift readme_getting_started
+# Every sql/*.sql is a regression test (each creates and drops the extension itself), every
+# test/isolation/specs/*.spec an isolation test: found by the build, never listed by hand.
+REGRESS      = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=.
-ISOLATION      = concurrent_execute lock_retry preflight_blocking backfill_lock_retry backfill_concurrent_delete
+ISOLATION      = $(sort $(patsubst test/isolation/specs/%.spec,%,$(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CPPFLAGS = -I$(srcdir)/extension/src
