@@ -454,6 +454,33 @@ void record_schema_fingerprint(long run_id) {
     pg::query("SELECT pg_migrate.record_schema_fingerprint($1::bigint)", {std::to_string(run_id)});
 }
 
+// Before a deploy: a schema changed outside migrations since the last recorded fingerprint is
+// said, not silently recorded as the new baseline when the deploy records its own.
+void warn_about_drift() {
+    auto can = pg::query(
+        "SELECT pg_catalog.to_regprocedure($1) IS NOT NULL "
+        "AND pg_catalog.has_function_privilege(pg_catalog.to_regprocedure($1), 'EXECUTE') "
+        "AND pg_catalog.has_function_privilege(pg_catalog.to_regprocedure($2), 'EXECUTE') "
+        "AND pg_catalog.has_table_privilege('pg_migrate.schema_fingerprint', 'SELECT')",
+        {extension_function("migrate_drift") + "()",
+         extension_function("migrate_schema_fingerprint") + "()"});
+    if (can.rows.at(0).at(0).value_or("f") != "t") return;
+    const std::string sql =
+        "SELECT pg_catalog.count(*), pg_catalog.string_agg(d.change OPERATOR(pg_catalog.||) ' ' "
+        "OPERATOR(pg_catalog.||) d.object, ', ' ORDER BY d.object) FILTER (WHERE d.n "
+        "OPERATOR(pg_catalog.<=) 5) FROM (SELECT x.change, x.object, pg_catalog.row_number() "
+        "OVER (ORDER BY x.object) AS n FROM " +
+        extension_function("migrate_drift") + "() x) d";
+    auto drift = pg::query(sql.c_str());
+    const std::string n = drift.rows.at(0).at(0).value_or("0");
+    if (n == "0") return;
+    pg::warning(
+        "the schema changed outside migrations since the last one: " + n + " object(s) drifted",
+        drift.rows.at(0).at(1).value_or("") + (std::stol(n) > 5 ? ", ..." : ""),
+        "This deploy records the schema as it is afterwards, drift included. "
+        "migrate_drift() (pgmig drift) lists the changes.");
+}
+
 Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
     refuse_inside_migration("migrate_execute()");
     const auto target = pg::text_arg(fcinfo, 0);
@@ -469,6 +496,7 @@ Datum migrate_execute_impl(FunctionCallInfo fcinfo) {
         "ORDER BY version_order",
         {target});
 
+    if (!plan.empty()) warn_about_drift();
     std::vector<pg::Row> rows;
     if (dry_run) {
         // The real call refuses the whole batch when one migration cannot run in a

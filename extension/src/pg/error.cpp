@@ -89,4 +89,13 @@ Datum call_cpp(FunctionCallInfo fcinfo, Datum (*impl)(FunctionCallInfo)) {
     pg_unreachable();
 }
 
+void warning(const std::string &message, const std::string &detail, const std::string &hint) {
+    const char *m = message.c_str();
+    const char *d = detail.c_str();
+    const char *h = hint.c_str();
+    guarded([m, d, h] {
+        ereport(WARNING, (errmsg("%s", m), *d ? errdetail("%s", d) : 0, *h ? errhint("%s", h) : 0));
+    });
+}
+
 }  // namespace pgm::pg

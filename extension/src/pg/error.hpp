@@ -77,4 +77,7 @@ Datum call_cpp(FunctionCallInfo fcinfo, Datum (*impl)(FunctionCallInfo));
 
 std::string sqlstate_string(int sqlerrcode);
 
+// Sends a WARNING to the client (and the log) and goes on.
+void warning(const std::string &message, const std::string &detail, const std::string &hint);
+
 }  // namespace pgm::pg
