@@ -33,7 +33,7 @@ cleanup() {
         "${prefix}_a_cli" "${prefix}_b_sql" "${prefix}_b_cli"; do
         dropdb --if-exists "$db" >/dev/null 2>&1
     done
-    psql -X -q -d postgres -c "DROP ROLE IF EXISTS pgm_attacker" >/dev/null 2>&1
+    psql -X -q -d postgres -c "DROP ROLE IF EXISTS pgm_attacker" -c "DROP ROLE IF EXISTS pgm_shadow_grantee" >/dev/null 2>&1
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -55,7 +55,7 @@ names=$(python3 "$here/shadowing_names.py" "$root") || { echo "shadowing_names.p
 
 tmpl=${prefix}_template
 createdb "$tmpl" || exit 1
-psql -X -q -d postgres -c "CREATE ROLE pgm_attacker NOLOGIN" >/dev/null || exit 1
+psql -X -q -d postgres -c "CREATE ROLE pgm_attacker NOLOGIN" -c "CREATE ROLE pgm_shadow_grantee NOLOGIN" >/dev/null || exit 1
 psql -X -q -v ON_ERROR_STOP=1 -d "$tmpl" >"$work/fixture.log" 2>&1 <<'SQL' || { cat "$work/fixture.log"; exit 1; }
 CREATE EXTENSION pg_migrate;
 -- The user's tables, created before the plants (as they would exist before an attack).
@@ -302,6 +302,16 @@ run_pass() {
     sqlcall "pg_migrate.record_schema_fingerprint(bigint)" "SELECT pg_migrate.record_schema_fingerprint(NULL)"
     sqlcall "migrate_drift()" "SELECT * FROM migrate_drift()"
     sqlcall "migrate_activity()" "SELECT migrate_activity()"
+    sqlcall "migrate_grant(name,text,boolean), dry run and real" \
+        "SELECT * FROM migrate_grant('pgm_shadow_grantee', 'deploy', true)" \
+        "SELECT * FROM migrate_grant('pgm_shadow_grantee', 'monitor')"
+    sqlcall "pg_migrate.grant_statements()" "SELECT * FROM pg_migrate.grant_statements()"
+    sqlcall "pg_migrate.repair_reason_check(text)" "SELECT pg_migrate.repair_reason_check('a reason')"
+    sqlcall "migrate_register(...) of 7, then migrate_forget(text,text)" \
+        "SELECT migrate_register('7', 'never_applied', 'SELECT 1;')" \
+        "SELECT migrate_forget('7', 'registered by mistake')"
+    sqlcall "migrate_accept_checksum(text,text,text) of the applied 1" \
+        "SELECT migrate_accept_checksum('1', \$s\$$up1 -- reformatted\$s\$, 'reformatted')"
     # pg_migrate's event triggers (ddl_command_start, ddl_command_end, sql_drop) run on the
     # caller's DDL, here and in the migrations above.
     sqlcall "the caller's DDL, which fires pg_migrate's event triggers" \

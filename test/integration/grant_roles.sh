@@ -28,7 +28,7 @@ done
 check_eq "a dry run lists without granting" "t" \
     "$(q -c "CREATE ROLE pgm_g_dry; SELECT count(*) > 3 AND NOT has_table_privilege('pgm_g_dry', 'pg_migrate.migration', 'SELECT') FROM migrate_grant('pgm_g_dry', 'deploy', dry_run => true); " | tail -1)"
 q -c "DROP ROLE pgm_g_dry" >/dev/null
-check_contains "an unknown purpose names the known ones" "The purposes are: backfill, backup, deploy, monitor, snapshot, testdata, validation." \
+check_contains "an unknown purpose names the known ones" "The purposes are: backfill, backup, deploy, monitor, repair, snapshot, testdata, validation." \
     "$(q -c "SELECT migrate_grant('pgm_g_deploy', 'root')" 2>&1)"
 check_contains "an unknown role is refused" 'role "nobody_here" does not exist' "$(q -c "SELECT migrate_grant('nobody_here', 'deploy')" 2>&1)"
 check_contains "a role that may not grant cannot use it to gain rights" "permission denied" \

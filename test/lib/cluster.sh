@@ -2,10 +2,15 @@
 # running as root. Sourced; defines start_cluster / stop_cluster and exports PG* variables.
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 
+# Ports come from below the kernel's ephemeral range (ip_local_port_range, 32768 and up by
+# default), so an outgoing connection of another test cannot take the port between this check
+# and the server's bind. A server that still loses a race is restarted by its caller.
 free_port() {
-    local port
+    local port low=20000 high
+    high=$(awk '{ print $1 - 1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32767)
+    [ "$high" -gt $((low + 1000)) ] || { low=30000; high=$((low + 20000)); }
     for _ in $(seq 1 200); do
-        port=$(( (RANDOM % 20000) + 30000 ))
+        port=$(( (RANDOM % (high - low)) + low ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0

@@ -22,14 +22,24 @@ ensure_dynalite() {
 # start_dynalite LOGFILE: sets DYNALITE_PID, DYNALITE_PORT and DYNALITE_URL. Tables become
 # ACTIVE at once (--createTableMs 0), so tests never wait for them.
 start_dynalite() {
-    local log=$1 bin
+    local log=$1 bin attempt
     bin=$(ensure_dynalite) || return 1
-    DYNALITE_PORT=$(free_port) || return 1
-    DYNALITE_URL="http://127.0.0.1:$DYNALITE_PORT"
-    "$bin" --host 127.0.0.1 --port "$DYNALITE_PORT" --createTableMs 0 --deleteTableMs 0 \
-        --updateTableMs 0 >"$log" 2>&1 &
-    DYNALITE_PID=$!
-    wait_for_port "$DYNALITE_PORT" "$DYNALITE_PID" || { cat "$log" >&2; return 1; }
+    # dynalite cannot be told to pick its own port and print it (as s3rver can), so a port
+    # taken between free_port and the bind (EADDRINUSE) means: try another one.
+    for attempt in 1 2 3 4 5; do
+        DYNALITE_PORT=$(free_port) || return 1
+        DYNALITE_URL="http://127.0.0.1:$DYNALITE_PORT"
+        "$bin" --host 127.0.0.1 --port "$DYNALITE_PORT" --createTableMs 0 --deleteTableMs 0 \
+            --updateTableMs 0 >"$log" 2>&1 &
+        DYNALITE_PID=$!
+        wait_for_port "$DYNALITE_PORT" "$DYNALITE_PID" 2>/dev/null && return 0
+        kill "$DYNALITE_PID" 2>/dev/null; wait "$DYNALITE_PID" 2>/dev/null
+        DYNALITE_PID=""
+        grep -q EADDRINUSE "$log" || break
+    done
+    echo "dynalite did not start (attempt $attempt); its log:" >&2
+    cat "$log" >&2
+    return 1
 }
 
 stop_dynalite() {
