@@ -65,7 +65,6 @@ Datum backfill_set_columns_impl(FunctionCallInfo fcinfo) {
     const auto set_clause = pg::text_arg(fcinfo, 0);
     if (!set_clause) PG_RETURN_NULL();
     return pg::text_array_datum(pg::assigned_columns(*set_clause));
-
 }
 
 // A key value as settings-independent text (pg/canonical_text.hpp).

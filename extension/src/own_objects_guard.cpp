@@ -21,10 +21,10 @@ Datum guard_own_objects_impl(FunctionCallInfo fcinfo) {
         // dropped (afterwards the executor's own tables are gone mid-call).
         if (auto dropped =
                 pg::dropped_extension_or_schema(fcinfo, {"pg_migrate", "pg_migrate_snapshots"}))
-            throw pg::UserError("55006", "a migration may not change pg_migrate's own objects",
-                                "Migration " + current_migration_version() + " drops " +
-                                    *dropped + ".",
-                                "Drop the extension outside migrations.");
+            throw pg::UserError(
+                "55006", "a migration may not change pg_migrate's own objects",
+                "Migration " + current_migration_version() + " drops " + *dropped + ".",
+                "Drop the extension outside migrations.");
         PG_RETURN_VOID();
     }
     pg::spi_connect();

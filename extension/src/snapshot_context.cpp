@@ -38,11 +38,12 @@ bool user_script_is_running() {
 
 void refuse_inside_migration(const char *function) {
     if (user_scripts_running == 0) return;
-    throw pg::UserError(
-        "0A000", std::string(function) + " cannot be called from inside a running migration",
-        "Migration " + running() + " is running; a migration that applied, reverted or restored "
-        "from within itself would run out of order and be logged twice.",
-        "Remove the call from the migration's script.");
+    throw pg::UserError("0A000",
+                        std::string(function) + " cannot be called from inside a running migration",
+                        "Migration " + running() +
+                            " is running; a migration that applied, reverted or restored "
+                            "from within itself would run out of order and be logged twice.",
+                        "Remove the call from the migration's script.");
 }
 
 }  // namespace pgm

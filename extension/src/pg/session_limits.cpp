@@ -106,14 +106,13 @@ void require_identity(const Identity &expected, const char *statement_kind) {
             return;
         const char *was = GetUserNameFromId(want->user, true);
         const char *now = GetUserNameFromId(user, true);
-        ereport(ERROR,
-                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                 errmsg("a %s may not change the role it runs as", statement_kind),
-                 errdetail("The statement changed the current user from \"%s\" to \"%s\" "
-                           "(SET ROLE, SET SESSION AUTHORIZATION, RESET ALL or set_config).",
-                           was ? was : "?", now ? now : "?"),
-                 errhint("Run the migration as the role it needs, or grant that role's "
-                         "privileges to the deploying role.")));
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("a %s may not change the role it runs as", statement_kind),
+                        errdetail("The statement changed the current user from \"%s\" to \"%s\" "
+                                  "(SET ROLE, SET SESSION AUTHORIZATION, RESET ALL or set_config).",
+                                  was ? was : "?", now ? now : "?"),
+                        errhint("Run the migration as the role it needs, or grant that role's "
+                                "privileges to the deploying role.")));
     });
 }
 

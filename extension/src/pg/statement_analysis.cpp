@@ -211,8 +211,7 @@ std::string check_expression_text(const std::string &script, const Constraint *c
     int open_at = -1, close_at = -1;
     guarded([&] {
         expr_at = exprLocation(c->raw_expr);
-        const int check_token =
-            ScanKeywordTokens[ScanKeywordLookup("check", &ScanKeywords)];
+        const int check_token = ScanKeywordTokens[ScanKeywordLookup("check", &ScanKeywords)];
         core_yy_extra_type extra;
         core_yyscan_t scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
         int phase = 0;  // 0: looking for CHECK, 1: its '(' next, 2: inside, until depth 0
@@ -238,8 +237,7 @@ std::string check_expression_text(const std::string &script, const Constraint *c
         }
         scanner_finish(scanner);
     });
-    if (open_at < 0 || close_at <= open_at || expr_at <= open_at || expr_at >= close_at)
-        return "";
+    if (open_at < 0 || close_at <= open_at || expr_at <= open_at || expr_at >= close_at) return "";
     return script.substr(open_at + 1, close_at - open_at - 1);
 }
 
