@@ -25,7 +25,7 @@ check_eq "the rows are back as they were" "500|0" "$(q "SELECT count(*) || '|' |
 q "UPDATE pg_migrate_snapshots.s1_users SET email = 'tampered' WHERE id = 1" >/dev/null
 check_eq "verify of a changed snapshot exits 1" 1 "$(code "$pgmig" snapshot verify 1)"
 check_eq "an unknown snapshot is an error" 1 "$(code "$pgmig" snapshot verify 99)"
-check_eq "an unknown table is an error" 1 "$(code "$pgmig" snapshot create --table nope)"
+check_eq "an unknown table is a usage error (exit 2, as for testdata and backup)" 2 "$(code "$pgmig" snapshot create --table nope)"
 "$pgmig" snapshot create --table users >/dev/null
 "$pgmig" snapshot create --table users >/dev/null
 check_eq "prune without a rule is a usage error" 2 "$(code "$pgmig" snapshot prune)"

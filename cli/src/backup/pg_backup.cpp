@@ -50,9 +50,13 @@ void require_utf8_names(const archive::PgTable &t) {
 std::vector<TableJob> choose_tables(db::Connection &conn, const PgBackupOptions &opts) {
     std::vector<std::string> oids;
     for (const auto &t : opts.tables) {
-        auto r = conn.query(
-            "SELECT c.oid::text, c.relkind::text FROM pg_class c WHERE c.oid = to_regclass($1)",
-            {t});
+        // As typed by the user: resolved with the user's search_path.
+        const auto oid = conn.resolve_relation(t);
+        auto r = oid ? conn.query(
+                           "SELECT c.oid::text, c.relkind::text FROM pg_class c "
+                           "WHERE c.oid = $1::oid",
+                           {*oid})
+                     : db::Result();
         if (r.rows.empty()) throw UsageError("--pg-table " + t + ": no such table");
         if (*r.rows[0][1] != "r") throw UsageError("--pg-table " + t + " is not a plain table");
         oids.push_back(*r.rows[0][0]);

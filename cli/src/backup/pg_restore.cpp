@@ -432,7 +432,7 @@ PgRestorePlan restore_postgres(const PgRestoreOptions &opts, const archive::Mani
             *conn.query("SELECT pg_catalog.current_setting('client_encoding')").rows.at(0).at(0);
         conn.exec(ddl_for_libpq(script));
         // pg_dump's script sets its own search_path and client_encoding: put ours back.
-        conn.exec("RESET search_path");
+        conn.pin_search_path();
         use_client_encoding(conn, encoding);
     } else {
         lock_tables(conn, relations_of(ordered), "ACCESS EXCLUSIVE", opts.lock_wait);

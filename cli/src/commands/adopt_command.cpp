@@ -28,14 +28,14 @@ std::vector<std::string> applied_elsewhere(db::Connection &conn, const AdoptOpti
     const std::string table = !o.table.empty()     ? o.table
                               : o.from == "flyway" ? "flyway_schema_history"
                                                    : "schema_migrations";
-    auto exists = conn.query("SELECT pg_catalog.to_regclass($1) IS NOT NULL", {table});
-    if (exists.rows.at(0).at(0).value_or("f") != "t")
+    // The other tool found its table with the user's search_path, and so does this.
+    const auto oid = conn.resolve_relation(table);
+    if (!oid)
         throw std::runtime_error("history table " + table + " of " + o.from +
                                  " does not exist in this database (use --table to name it)");
     // The table name only ever reaches SQL through format('%s', regclass).
     auto sql = [&](const std::string &select) {
-        return conn
-            .query("SELECT pg_catalog.format($1, pg_catalog.to_regclass($2))", {select, table})
+        return conn.query("SELECT pg_catalog.format($1, $2::oid::regclass)", {select, *oid})
             .rows.at(0)
             .at(0)
             .value();

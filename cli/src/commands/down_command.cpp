@@ -120,10 +120,16 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
                 while (j + 1 < plan.rows.size() && plan.rows[j + 1][2].value_or("f") != "t") ++j;
                 const std::string group_target =
                     j + 1 < plan.rows.size() ? plan.rows[j + 1][0].value_or("0") : target;
-                auto r = conn.query(
-                    "SELECT version, name, status, duration_ms::text, message FROM "
-                    "migrate_rollback($1, $2::bool)",
-                    {group_target, std::string(opts->dry_run ? "true" : "false")});
+                // The down scripts run with the user's search_path; this text names nothing
+                // else unqualified.
+                auto r = conn.with_user_search_path([&] {
+                    return conn.query(
+                        "SELECT version, name, status, "
+                        "duration_ms::pg_catalog.text, message FROM " +
+                            conn.extension_function("migrate_rollback") +
+                            "($1, $2::pg_catalog.bool)",
+                        {group_target, std::string(opts->dry_run ? "true" : "false")});
+                });
                 std::set<std::string> group;
                 for (size_t k = i; k <= j; ++k) group.insert(plan.rows[k][0].value_or(""));
                 // In a dry run the extension blocks this group because of down scripts that

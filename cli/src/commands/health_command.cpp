@@ -11,7 +11,8 @@ namespace pgmig::commands {
 int run_health(const GlobalOptions &global) {
     db::Connection conn(global.connection.db);
     migrations::require_extension(conn);
-    auto r = conn.query("SELECT migrate_health()::text");
+    // migrate_health() with the user's search_path, which it reads names with
+    auto r = conn.query("SELECT pg_migrate.health_report($1)::text", {conn.user_search_path()});
     const auto health = nlohmann::json::parse(r.rows.at(0).at(0).value_or("{}"));
     if (global.json) {
         ui::print_json(std::cout, health);

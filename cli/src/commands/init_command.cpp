@@ -29,7 +29,9 @@ void setup_init(CLI::App &app, GlobalOptions &global, Run &run) {
                         "install` "
                         "(as root) on the database host, then pgmig init again");
                 try {
-                    conn.exec("CREATE EXTENSION pg_migrate");
+                    // In the user's first schema, as a CREATE EXTENSION of theirs would be.
+                    conn.with_user_search_path([&] { conn.exec("CREATE EXTENSION pg_migrate"); });
+                    conn.pin_search_path();  // now with the extension's schema
                 } catch (const db::DbError &e) {
                     if (e.sqlstate() == "42501")
                         throw std::runtime_error(

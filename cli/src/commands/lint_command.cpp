@@ -26,8 +26,8 @@ void setup_lint(CLI::App &app, GlobalOptions &global, Run &run) {
             for (const auto &f : *files) {
                 auto r = conn.query(
                     "SELECT statement_number, rule, severity, message, alternative FROM "
-                    "migrate_lint($1)",
-                    {migrations::read_file(f)});
+                    "pg_migrate.lint_in_path($1, $2)",  // migrate_lint() with the user's path
+                    {migrations::read_file(f), conn.user_search_path()});
                 for (const auto &row : r.rows) {
                     errors = errors || row[2].value_or("") == "error";
                     out.push_back({{"file", f},

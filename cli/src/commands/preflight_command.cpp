@@ -8,8 +8,10 @@ namespace pgmig::commands {
 int run_preflight(const std::string &to, const GlobalOptions &global) {
     db::Connection conn(global.connection.db);
     migrations::require_extension(conn);
-    auto r = conn.query("SELECT check_name, status, critical, detail FROM migrate_preflight($1)",
-                        {to.empty() ? db::Value() : db::Value(to)});
+    // migrate_preflight() reads names with the caller's search_path: pass the user's.
+    auto r = conn.query(
+        "SELECT check_name, status, critical, detail FROM pg_migrate.preflight_report($1, $2)",
+        {to.empty() ? db::Value() : db::Value(to), conn.user_search_path()});
     print_result(global, r, 1);
     for (const auto &row : r.rows)
         if (row[1].value_or("") == "fail" && row[2].value_or("f") == "t") return 3;

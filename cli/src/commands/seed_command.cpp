@@ -94,7 +94,7 @@ int run_seed(const SeedOptions &opts, const GlobalOptions &global) {
         const auto t0 = std::chrono::steady_clock::now();
         try {
             db::Transaction tx(conn);  // a failing seed leaves nothing behind
-            conn.exec(seed.sql);
+            conn.with_user_search_path([&] { conn.exec(seed.sql); });
             const std::string ms = ui::elapsed_ms(t0);
             conn.query(
                 "INSERT INTO pg_migrate.seed (file, checksum, duration_ms) VALUES ($1, $2, "

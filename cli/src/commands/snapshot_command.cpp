@@ -26,11 +26,15 @@ int run_create(const SnapshotOptions &o, const GlobalOptions &global) {
     db::Connection conn(global.connection.db);
     migrations::require_extension(conn);
     const auto start = std::chrono::steady_clock::now();
-    const std::string id =
-        *conn.query("SELECT snapshot_create($1::regclass, $2)::text",
-                    {o.table, o.label.empty() ? db::Value() : db::Value(o.label)})
-             .rows.at(0)
-             .at(0);
+    // The table is named as the user typed it: it resolves with the user's search_path.
+    const auto table = conn.resolve_relation(o.table);
+    if (!table)
+        throw UsageError("--table " + o.table + ": no such table on the search_path " +
+                         conn.user_search_path());
+    const std::string id = *conn.query("SELECT snapshot_create($1::oid::regclass, $2)::text",
+                                       {*table, o.label.empty() ? db::Value() : db::Value(o.label)})
+                                .rows.at(0)
+                                .at(0);
     auto r = conn.query(
         "SELECT s.id::text, s.row_count::text, s.snapshot_table FROM snapshot_list() s "
         "WHERE s.id = $1::bigint",

@@ -43,8 +43,10 @@ std::vector<PlannedMigration> load_plan(db::Connection &conn, const std::string 
 
 // Refuses (exit 3) when a critical pre-flight check fails.
 void run_preflight(db::Connection &conn, const std::string &to) {
-    auto r = conn.query("SELECT check_name, status, critical, detail FROM migrate_preflight($1)",
-                        {to.empty() ? db::Value() : db::Value(to)});
+    // migrate_preflight() reads names with the caller's search_path: pass the user's.
+    auto r = conn.query(
+        "SELECT check_name, status, critical, detail FROM pg_migrate.preflight_report($1, $2)",
+        {to.empty() ? db::Value() : db::Value(to), conn.user_search_path()});
     std::string failures;
     for (const auto &row : r.rows)
         if (row[1].value_or("") == "fail" && row[2].value_or("f") == "t" &&
@@ -173,10 +175,16 @@ int run_up(const UpOptions &opts, const GlobalOptions &global) {
             while (j + 1 < plan.size() && !plan[j + 1].outside_transaction &&
                    (opts.atomic || j + 1 - i < kBatch))
                 ++j;
-            auto r = conn.query(
-                "SELECT version, name, status, duration_ms::text, message FROM "
-                "migrate_execute($1, false, $2::bool)",
-                {plan[j].version, std::string(opts.atomic ? "true" : "false")});
+            // The scripts run with the user's search_path; this text names nothing else
+            // unqualified.
+            auto r = conn.with_user_search_path([&] {
+                return conn.query(
+                    "SELECT version, name, status, duration_ms::pg_catalog.text, "
+                    "message FROM " +
+                        conn.extension_function("migrate_execute") +
+                        "($1, false, $2::pg_catalog.bool)",
+                    {plan[j].version, std::string(opts.atomic ? "true" : "false")});
+            });
             for (const auto &row : r.rows) {
                 results.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or(""),
                                    row[3].value_or(""), row[4].value_or("")});

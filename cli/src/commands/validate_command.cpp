@@ -11,8 +11,8 @@ int run_validate(const std::string &category, const GlobalOptions &global) {
     auto r = conn.query(
         "SELECT check_name, category, severity, status, violations, sample::text AS "
         "sample, message "
-        "FROM migrate_validate($1)",
-        {category.empty() ? db::Value() : db::Value(category)});
+        "FROM pg_migrate.validate_run($1, $2)",  // migrate_validate() with the user's path
+        {category.empty() ? db::Value() : db::Value(category), conn.user_search_path()});
     print_result(global, r, 3);
     for (const auto &row : r.rows)
         if (row[2].value_or("") == "error" && row[3].value_or("") != "pass") return 1;

@@ -184,6 +184,59 @@ Connection::Connection(const std::string &conninfo, std::string_view source) {
         throw DbError("08001", "cannot connect to PostgreSQL: " + message, "", kConnectHint);
     }
     PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+    try {
+        // Only pg_catalog-qualified names and OPERATOR(pg_catalog.=): nothing here can be
+        // shadowed by the path it reads.
+        user_search_path_ =
+            query("SELECT pg_catalog.current_setting('search_path')").rows.at(0).at(0).value_or("");
+        pin_search_path();
+    } catch (...) {
+        PQfinish(conn_);
+        conn_ = nullptr;
+        throw;
+    }
+}
+
+void Connection::pin_search_path() {
+    auto r = query(
+        "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+        "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
+        "WHERE e.extname OPERATOR(pg_catalog.=) 'pg_migrate'");
+    extension_schema_ = r.rows.empty() ? "" : r.rows[0][0].value_or("");
+    pinned_search_path_ = "pg_catalog, " +
+                          (extension_schema_.empty() || extension_schema_ == "pg_catalog"
+                               ? std::string()
+                               : extension_schema_ + ", ") +
+                          "pg_temp";
+    set_search_path(pinned_search_path_);
+}
+
+void Connection::set_search_path(const std::string &path) {
+    query("SELECT pg_catalog.set_config('search_path', $1, false)", {path});
+}
+
+void Connection::repin_after_user_path() noexcept {
+    // In a failed transaction nothing runs; its ROLLBACK restores the path it began with.
+    if (!conn_ || PQtransactionStatus(conn_) == PQTRANS_INERROR) return;
+    try {
+        set_search_path(pinned_search_path_);
+    } catch (...) {  // the connection is gone
+    }
+}
+
+std::string Connection::extension_function(const std::string &name) const {
+    return extension_schema_.empty() ? name : extension_schema_ + "." + name;
+}
+
+std::optional<std::string> Connection::resolve_relation(const std::string &name) {
+    // Every name here but the user's relation is qualified (casts are found by type, not by
+    // name), so the user's search_path, which the lookup must use, reaches nothing else.
+    auto r = with_user_search_path([&] {
+        return query(
+            "SELECT pg_catalog.to_regclass($1::pg_catalog.text)::pg_catalog.oid::pg_catalog.text",
+            {name});
+    });
+    return r.rows.at(0).at(0);
 }
 
 Connection::~Connection() {

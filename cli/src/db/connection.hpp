@@ -53,12 +53,21 @@ std::optional<std::string> conninfo_problem(const std::string &conninfo);
 std::string printable_connection_error(std::string message,
                                        const std::vector<std::string> &passwords);
 
+// The search_path of pgmig's own statements: a session's search_path is the user's (PGOPTIONS,
+// ALTER ROLE ... SET), and a schema on it that someone else can write could otherwise put a
+// function or operator (a better-matching overload wins even over pg_catalog) or a type in the
+// way of pgmig's queries, run then as whoever runs pgmig. So a connection pins its search_path
+// to pg_catalog, the extension's schema and pg_temp (last, so no temporary table hides a
+// catalog) as soon as it opens, and switches to the user's own search_path only around what must
+// see the user's names: migration and seed scripts, the extension calls that run them, and the
+// resolution of table names the user typed. Text run there names nothing unqualified but the
+// user's own objects.
 class Connection {
   public:
     // `conninfo` is a libpq conninfo string or URL; empty uses the PG* environment.
     // `source` names where it came from in error messages ("--target-db"); by default
     // DATABASE_URL when it equals that variable, else --db. A conninfo libpq refuses is never
-    // printed, nor is any password.
+    // printed, nor is any password. The session's search_path is pinned (see above).
     explicit Connection(const std::string &conninfo, std::string_view source = {});
     ~Connection();
     Connection(const Connection &) = delete;
@@ -67,6 +76,29 @@ class Connection {
     Result query(const std::string &sql, const std::vector<Value> &params = {});
     void exec(const std::string &sql);  // one or more statements, no parameters
     int backend_pid();
+
+    // The search_path the session had before pgmig pinned it: the one migrations run with.
+    const std::string &user_search_path() const { return user_search_path_; }
+    // `name` qualified with the pg_migrate extension's schema ("public.migrate_execute"), for
+    // calls made with the user's search_path; `name` alone when the extension is not installed.
+    std::string extension_function(const std::string &name) const;
+    // Pins the search_path again and re-reads the extension's schema: after CREATE EXTENSION,
+    // or after a script that set its own search_path.
+    void pin_search_path();
+    // Runs `f` with the user's search_path, then pins it again (also when `f` throws; in a
+    // failed transaction the ROLLBACK puts back the pinned path the transaction began with).
+    template <class F>
+    decltype(auto) with_user_search_path(F &&f) {
+        set_search_path(user_search_path_);
+        struct Repin {
+            Connection &c;
+            ~Repin() { c.repin_after_user_path(); }
+        } repin{*this};
+        return f();
+    }
+    // The relation the user means by `name` (as typed: "accounts", "app.Orders", "\"Odd\""),
+    // resolved with the user's search_path, as its OID; nullopt when there is none.
+    std::optional<std::string> resolve_relation(const std::string &name);
 
     // COPY ... TO STDOUT: every piece of data goes to `sink` as the server sends it (nothing
     // is held back), and the row count the server reports is returned.
@@ -81,7 +113,12 @@ class Connection {
     void copy_in_abort(const std::string &why);
 
   private:
+    void set_search_path(const std::string &path);
+    void repin_after_user_path() noexcept;
     pg_conn *conn_;
+    std::string user_search_path_;
+    std::string extension_schema_;  // quoted; empty when the extension is not installed
+    std::string pinned_search_path_;
 };
 
 // BEGIN on construction; commit() ends it, and a transaction that is destroyed without

@@ -56,14 +56,15 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
                                                         int resume_from,
                                                         const std::function<void(int)> &done) {
     auto settings = conn.query(
-        // Schema-qualified: this session runs with the user's search_path (for the
-        // migration's statements), where an overload could outmatch pg_catalog's.
+        // Schema-qualified, though the session's search_path is pgmig's pinned one here.
         "SELECT pg_catalog.current_setting('pg_migrate.lock_timeout'), "
         "pg_catalog.current_setting('pg_migrate.statement_timeout'), "
         "pg_catalog.current_setting('pg_migrate.lock_retries')::pg_catalog.int4, "
-        "(extract(epoch FROM pg_catalog.current_setting('pg_migrate.retry_delay')::pg_catalog.interval) "
+        "(extract(epoch FROM "
+        "pg_catalog.current_setting('pg_migrate.retry_delay')::pg_catalog.interval) "
         "OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4, "
-        "(extract(epoch FROM pg_catalog.current_setting('pg_migrate.retry_max_delay')::pg_catalog.interval) "
+        "(extract(epoch FROM "
+        "pg_catalog.current_setting('pg_migrate.retry_max_delay')::pg_catalog.interval) "
         "OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4");
     const auto &s = settings.rows.at(0);
     const pgm::RetryPolicy policy{std::stoi(s[2].value()), std::stoi(s[3].value()),
@@ -82,15 +83,19 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
             // A CONCURRENTLY build that failed, timed out or was interrupted leaves an invalid
             // index with its name behind (in its table's schema), which would make the next
             // attempt fail, or with IF NOT EXISTS succeed without building anything.
-            if (!index.name.empty()) {
+            // The table is named as in the script, so it resolves with the user's search_path;
+            // the rest runs with pgmig's pinned one.
+            const auto table =
+                index.name.empty() ? std::nullopt : conn.resolve_relation(index.table);
+            if (table) {
                 auto invalid = conn.query(
                     "SELECT format('DROP INDEX CONCURRENTLY %s', c.oid::regclass) FROM "
                     "pg_catalog.pg_class c "
                     "JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
                     "WHERE c.relname = $1 AND NOT i.indisvalid "
                     "  AND c.relnamespace = (SELECT t.relnamespace FROM pg_catalog.pg_class t "
-                    "                         WHERE t.oid = pg_catalog.to_regclass($2))",
-                    {index.name, index.table});
+                    "                         WHERE t.oid = $2::oid)",
+                    {index.name, *table});
                 for (const auto &drop : invalid.rows) {
                     std::cerr << label << ": dropping invalid index " << index.name
                               << " left by an earlier attempt\n";
@@ -99,7 +104,7 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
             }
             bool ran = false;
             try {
-                conn.exec(st.sql);
+                conn.with_user_search_path([&] { conn.exec(st.sql); });
                 ran = true;
             } catch (const db::DbError &e) {
                 if (pgm::may_retry(policy, attempt, e.sqlstate())) {

@@ -23,10 +23,13 @@ struct Table {
 };
 
 Table resolve_table(db::Connection &conn, const std::string &table) {
-    auto r = conn.query(
-        "SELECT c.oid::text, c.oid::regclass::text, c.relkind FROM pg_class c "
-        "WHERE c.oid = to_regclass($1)",
-        {table});
+    // As typed by the user: resolved with the user's search_path.
+    const auto oid = conn.resolve_relation(table);
+    auto r = oid ? conn.query(
+                       "SELECT c.oid::text, c.oid::regclass::text, c.relkind FROM pg_class c "
+                       "WHERE c.oid = $1::oid",
+                       {*oid})
+                 : db::Result();
     if (r.rows.empty())
         throw UsageError("table " + table +
                          " does not exist (or is not visible on the search_path)");
@@ -318,7 +321,12 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
         "       (SELECT string_agg(quote_ident(k), ', ' ORDER BY n) "
         "          FROM unnest(b.key_columns) WITH ORDINALITY u(k, n)), "
         "       b.rows::text, b.created_by, "
-        "       pg_catalog.has_table_privilege(b.created_by, b.table_oid, 'DELETE') "
+        "       pg_catalog.has_table_privilege(b.created_by, b.table_oid, 'DELETE'), "
+        // Row-level security that applies to the recording role (and not to this session's)
+        "       (SELECT c.relrowsecurity AND NOT (r.rolsuper OR r.rolbypassrls OR "
+        "               (c.relowner = r.oid AND NOT c.relforcerowsecurity)) "
+        "          FROM pg_class c JOIN pg_roles r ON r.rolname = b.created_by "
+        "         WHERE c.oid = b.table_oid) AND b.created_by <> current_user "
         "FROM pg_migrate.testdata_batch b "
         "WHERE $1::bigint IS NULL OR b.id = $1::bigint ORDER BY b.id DESC FOR UPDATE",
         {batch_id ? db::Value(std::to_string(*batch_id)) : std::nullopt});
@@ -335,6 +343,14 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
             throw UsageError("test data batch " + *b[0] + " was recorded by role " +
                              b[7].value_or("?") + ", who may not delete from " + *b[3] +
                              "; refusing to delete its rows (nothing was deleted)");
+        // Its policies limit what that role could delete, and this session's would not: the
+        // recorded keys could name rows the role cannot even see.
+        if (b[3] && b[9].value_or("f") == "t")
+            throw UsageError("test data batch " + *b[0] + " was recorded by role " +
+                             b[7].value_or("?") + ", whose row-level security policies on " +
+                             *b[3] + " do not apply to this session; run pgmig testdata cleanup " +
+                             "as " + b[7].value_or("that role") +
+                             " so that they do (nothing was deleted)");
         if (b[3]) {
             const std::string keys =
                 "SELECT " + *b[4] + " FROM (SELECT jsonb_populate_record(NULL::" + *b[3] +
