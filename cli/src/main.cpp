@@ -61,6 +61,10 @@ int run(CLI::App &app, int argc, char **argv) {
     add_connection_options(app, global.connection);
     app.add_option("--dir", global.dir, "Migrations folder (default: migrations)")
         ->type_name("DIR");
+    app.add_option("--format", global.format,
+                   "Layout of the migrations folder: pgmig, golang-migrate, dbmate, flyway, sqlx, "
+                   "diesel or pop (default: found from the files)")
+        ->type_name("NAME");
     app.add_flag("--json", global.json, "Machine-readable output on stdout");
     app.require_subcommand(0, 1);
     app.fallthrough();  // global options (--db, --dir, --json) may follow the command too

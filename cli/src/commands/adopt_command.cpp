@@ -87,7 +87,7 @@ void setup_adopt(CLI::App &app, GlobalOptions &global, Run &run) {
         "Examples:\n  pgmig adopt --from dbmate --dry-run\n  pgmig adopt --from flyway");
     cmd->callback([opts, &global, &run] {
         run = [opts, &global] {
-            const auto folder = migrations::read_folder(global.dir);
+            const auto folder = migrations::read_folder(global.dir, global.format);
             db::Connection conn(global.connection.db);
             migrations::require_extension(conn);
             std::string unsupported;

@@ -14,6 +14,7 @@ namespace pgmig::commands {
 struct GlobalOptions {
     ConnectionOptions connection;
     std::string dir = "migrations";
+    std::string format;  // the folder's layout ("" finds it): migrations/folder_layout.hpp
     bool json = false;
 };
 

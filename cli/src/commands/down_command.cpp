@@ -5,6 +5,7 @@
 #include "exit_code.hpp"
 #include "migration_version.hpp"
 #include "migrations/outside_transaction.hpp"
+#include "migrations/migration_files.hpp"
 #include "migrations/registration.hpp"
 #include "ui/output.hpp"
 
@@ -41,6 +42,10 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
                 throw UsageError(
                     "pgmig down needs --to VERSION or --steps N (a bare down never reverts "
                     "everything)");
+            // --to as Flyway's files spell a version (1.1) means that migration's version.
+            if (opts->to.find_first_of("._") != std::string::npos)
+                for (const auto &m : migrations::read_folder(global.dir, global.format).migrations)
+                    if (m.shown_version == opts->to) opts->to = m.version;
             if (!opts->to.empty())
                 if (auto problem = pgm::version_problem(opts->to))
                     throw UsageError("invalid --to: " + *problem);

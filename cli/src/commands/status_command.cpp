@@ -21,7 +21,7 @@ void setup_status(CLI::App &app, GlobalOptions &global, Run &run) {
         "--strict --json");
     cmd->callback([strict, &global, &run] {
         run = [strict, &global] {
-            const auto folder = migrations::read_folder(global.dir);
+            const auto folder = migrations::read_folder(global.dir, global.format);
             db::Connection conn(global.connection.db);
             migrations::require_extension(conn);
             const auto rows = migrations::compare(migrations::file_sides(folder),
@@ -37,11 +37,18 @@ void setup_status(CLI::App &app, GlobalOptions &global, Run &run) {
                                    {"out_of_order", r.out_of_order},
                                    {"registered", r.registered},
                                    {"note", r.note}});
-                nlohmann::json doc = {{"migrations", out}, {"problems", nlohmann::json::array()}};
+                nlohmann::json doc = {
+                    {"layout", folder.layout},   {"layout_found_by", folder.layout_found_by},
+                    {"migrations", out},         {"problems", nlohmann::json::array()},
+                    {"ignored", folder.ignored}, {"repeatables", nlohmann::json::array()}};
+                for (const auto &r : folder.repeatables)
+                    doc["repeatables"].push_back(r.path.filename().string());
                 for (const auto &p : folder.problems)
                     doc["problems"].push_back({{"file", p.file}, {"problem", p.problem}});
                 ui::print_json(std::cout, doc);
             } else {
+                std::cout << "layout: " << folder.layout << ", from " << folder.layout_found_by
+                          << "\n";
                 ui::Table table{{"version", "name", "state", "note"}, {}};
                 for (const auto &r : rows)
                     table.rows.push_back(
@@ -51,6 +58,10 @@ void setup_status(CLI::App &app, GlobalOptions &global, Run &run) {
                 ui::print_table(std::cout, table);
                 for (const auto &p : folder.problems)
                     std::cout << "problem: " << p.file << ": " << p.problem << "\n";
+                for (const auto &f : folder.ignored) std::cout << "ignored: " << f << "\n";
+                for (const auto &r : folder.repeatables)
+                    std::cout << "repeatable: " << r.path.filename().string()
+                              << " (runs after the migrations whenever it changed)\n";
             }
             return *strict && problems ? 1 : 0;
         };

@@ -9,6 +9,7 @@
 #include "migration_version.hpp"
 #include "migrations/outside_transaction.hpp"
 #include "migrations/registration.hpp"
+#include "migrations/repeatable_scripts.hpp"
 #include "script_directives.hpp"
 #include "ui/output.hpp"
 #include "ui/progress.hpp"
@@ -105,9 +106,13 @@ std::vector<ResultRow> dry_run(db::Connection &conn, const migrations::Migration
         if (r.state == "applied" || r.state == "missing-file" || r.state == "modified") continue;
         if (!to.empty() && pgm::compare_versions(r.version, to) > 0) continue;
         std::string up;
+        bool found = false;
         for (const auto &f : folder.migrations)
-            if (f.version == r.version) up = migrations::read_file(f.up);
-        if (up.empty()) continue;
+            if (f.version == r.version) {
+                up = f.up_sql;  // as registration sends it (a dbmate section, a directive added)
+                found = true;
+            }
+        if (!found) continue;
         auto nt = conn.query(
             "SELECT coalesce(bool_or(requires_no_transaction), false) FROM migrate_statements($1)",
             {up});
@@ -122,11 +127,27 @@ std::vector<ResultRow> dry_run(db::Connection &conn, const migrations::Migration
 
 }  // namespace
 
-int run_up(const UpOptions &opts, const GlobalOptions &global) {
+// Flyway's repeatable migrations, after the versioned ones: those that changed.
+static void add_repeatables(db::Connection &conn, const migrations::MigrationFolder &folder,
+                            bool dry_run, std::vector<ResultRow> *results) {
+    for (const auto &r : migrations::apply_repeatables(conn, folder.repeatables, dry_run))
+        if (r.status != "unchanged")
+            results->push_back({"R", r.file, r.status, r.ms, "repeatable (" + r.message + ")"});
+}
+
+int run_up(const UpOptions &given, const GlobalOptions &global) {
+    // A --to that no layout spells (only Flyway's hold dots or underscores) is refused at once.
+    if (!given.to.empty() && given.to.find_first_of("._") == std::string::npos)
+        if (auto problem = pgm::version_problem(given.to))
+            throw UsageError("invalid --to: " + *problem);
+    const auto folder = migrations::read_folder(global.dir, global.format);
+    UpOptions opts = given;
+    // --to as the files spell it (Flyway's 1.1) means that migration's version.
+    for (const auto &m : folder.migrations)
+        if (!opts.to.empty() && m.shown_version == opts.to) opts.to = m.version;
     if (!opts.to.empty())
         if (auto problem = pgm::version_problem(opts.to))
             throw UsageError("invalid --to: " + *problem);
-    const auto folder = migrations::read_folder(global.dir);
     if (!folder.problems.empty()) {
         std::string list;
         for (const auto &p : folder.problems) list += "\n  " + p.file + ": " + p.problem;
@@ -137,6 +158,7 @@ int run_up(const UpOptions &opts, const GlobalOptions &global) {
     std::vector<ResultRow> results;
     if (opts.dry_run) {
         results = dry_run(conn, folder, opts.to);
+        add_repeatables(conn, folder, true, &results);
     } else {
         DeployLock lock(conn, opts.lock_wait_seconds);
         const auto counts = migrations::register_files(conn, folder);
@@ -196,6 +218,7 @@ int run_up(const UpOptions &opts, const GlobalOptions &global) {
         for (; i < plan.size(); ++i)
             results.push_back({plan[i].version, plan[i].name, "skipped", "",
                                "not attempted: an earlier migration failed"});
+        if (!failed) add_repeatables(conn, folder, false, &results);
     }
     bool any_failed = false;
     for (const auto &r : results) any_failed = any_failed || r.status == "failed";

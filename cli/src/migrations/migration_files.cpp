@@ -1,6 +1,7 @@
 #include "migrations/migration_files.hpp"
 
 #include "migration_version.hpp"
+#include "migrations/folder_layout.hpp"
 #include "migrations/terminal_text.hpp"
 
 #include <fcntl.h>
@@ -211,73 +212,136 @@ int line_of_character(std::string_view text, int char_position) {
     return line_of_byte(text, offset);
 }
 
-MigrationFolder read_folder(const std::filesystem::path &dir) {
+MigrationFolder read_folder(const std::filesystem::path &dir, const std::string &format) {
     namespace fs = std::filesystem;
     if (!fs::is_directory(dir))
         throw std::runtime_error("migrations folder " + escape_for_terminal(dir.string()) +
                                  " does not exist (pgmig init creates it)");
-    SqlFiles listing = list_sql_files(dir);
+    std::optional<Layout> layout;
+    if (!format.empty()) {
+        layout = parse_layout_name(format);
+        if (!layout) {
+            std::string names;
+            for (Layout l : all_layouts()) names += (names.empty() ? "" : ", ") + layout_name(l);
+            throw std::runtime_error("unknown --format " + escape_for_terminal(format) +
+                                     "; the layouts pgmig reads are " + names);
+        }
+    }
+    LayoutListing listing = list_layout(dir, layout);
     MigrationFolder folder;
     folder.problems = std::move(listing.problems);
-    std::map<std::string, MigrationFile> by_version;
-    for (const auto &path : listing.files) {
-        const std::string file = path.filename().string();
-        std::string why;
-        auto parsed = parse_file_name(file, &why);
-        if (!parsed) {
-            folder.problems.push_back({escape_for_terminal(file), why});
+    folder.layout = layout_name(listing.layout);
+    folder.layout_found_by = listing.how_found;
+    folder.ignored = std::move(listing.ignored);
+    struct Slot {
+        fs::path path;
+        LayoutScript::Part part = LayoutScript::Part::whole;
+        std::string mark;
+    };
+    struct Pending {
+        MigrationFile m;
+        Slot up, down, verify;
+    };
+    std::map<std::string, Pending> by_version;
+    for (auto &script : listing.scripts) {
+        const std::string file = escape_for_terminal(script.path.filename().string());
+        if (script.kind == "repeatable") {
+            RepeatableScript r{script.name, script.path, ""};
+            if (auto problem = load_script(script.path, &r.sql))
+                folder.problems.push_back({file, *problem});
+            else
+                folder.repeatables.push_back(std::move(r));
             continue;
         }
-        auto it = by_version.find(parsed->version);
+        auto it = by_version.find(script.version);
         if (it == by_version.end()) {
-            MigrationFile m;
-            m.version = parsed->version;
-            m.name = parsed->name;
-            it = by_version.emplace(parsed->version, std::move(m)).first;
-        } else if (it->second.name != parsed->name) {
-            folder.problems.push_back(
-                {file,
-                 "version " + parsed->version + " is already used by \"" + it->second.name + "\""});
+            Pending p;
+            p.m.version = script.version;
+            p.m.shown_version = script.shown_version;
+            p.m.name = script.name;
+            it = by_version.emplace(script.version, std::move(p)).first;
+        } else if (it->second.m.name != script.name) {
+            folder.problems.push_back({file, "version " + script.shown_version +
+                                                 " is already used by \"" + it->second.m.name +
+                                                 "\""});
             continue;
         }
-        fs::path &slot = parsed->kind == "up"     ? it->second.up
-                         : parsed->kind == "down" ? it->second.down
-                                                  : it->second.verify;
-        slot = path;
+        Slot &slot = script.kind == "up"     ? it->second.up
+                     : script.kind == "down" ? it->second.down
+                                             : it->second.verify;
+        slot = {script.path, script.part, script.no_transaction_mark};
     }
     // Two spellings of one number ("001" and "1") are one version to the extension.
     std::map<std::string, std::string> numeric;
-    for (auto &[version, m] : by_version) {
+    for (auto &[version, pending] : by_version) {
+        MigrationFile &m = pending.m;
         std::string stripped = version;
         while (stripped.size() > 1 && stripped.front() == '0') stripped.erase(0, 1);
-        auto [it, fresh] = numeric.emplace(stripped, version);
+        auto [it, fresh] = numeric.emplace(stripped, m.shown_version);
         if (!fresh) {
             folder.problems.push_back(
-                {m.version + "_" + m.name,
-                 "version " + version + " is the same number as " + it->second});
+                {m.shown_version + "_" + m.name,
+                 "version " + m.shown_version + " is the same number as " + it->second});
             continue;
         }
-        if (m.up.empty()) {
-            folder.problems.push_back({m.version + "_" + m.name, "has no .up.sql file"});
+        if (pending.up.path.empty()) {
+            folder.problems.push_back({m.shown_version + "_" + m.name,
+                                       listing.layout == Layout::flyway
+                                           ? "has an undo file but no V<version>__ file"
+                                       : listing.layout == Layout::diesel ? "has no up.sql"
+                                                                          : "has no .up.sql file"});
             continue;
         }
+        m.up = pending.up.path;
+        m.down = pending.down.path;
+        m.verify = pending.verify.path;
         // Each script is read once, here: registration and status use this text.
         bool readable = true;
-        const auto load = [&](const fs::path &path, std::string *text) {
-            if (auto problem = load_script(path, text)) {
-                folder.problems.push_back({path.filename().string(), *problem});
+        std::map<fs::path, std::optional<DbmateSections>> sections;
+        const auto load = [&](const Slot &slot, std::string *text) -> bool {
+            if (auto problem = load_script(slot.path, text)) {
+                folder.problems.push_back({slot.path.filename().string(), *problem});
                 readable = false;
+                return false;
             }
+            if (slot.part != LayoutScript::Part::whole) {
+                auto &s = sections[slot.path];
+                std::string why;
+                if (!s) s = dbmate_sections(*text, &why);
+                if (!s) {
+                    folder.problems.push_back({slot.path.filename().string(), why});
+                    readable = false;
+                    return false;
+                }
+                const bool up = slot.part == LayoutScript::Part::dbmate_up;
+                if (!up && !s->has_down) return false;  // no down section: no down script
+                *text = with_no_transaction_directive(
+                    up ? s->up : s->down, (up ? s->up_no_transaction : s->down_no_transaction)
+                                              ? "dbmate: transaction:false"
+                                              : "");
+                return true;
+            }
+            *text = with_no_transaction_directive(std::move(*text), slot.mark);
+            return true;
         };
-        load(m.up, &m.up_sql);
-        if (!m.down.empty()) load(m.down, &m.down_sql.emplace());
-        if (!m.verify.empty()) load(m.verify, &m.verify_sql.emplace());
+        load(pending.up, &m.up_sql);
+        if (!pending.down.path.empty()) {
+            std::string down;
+            if (load(pending.down, &down)) m.down_sql = std::move(down);
+            if (!m.down_sql) m.down.clear();
+        }
+        if (!pending.verify.path.empty()) {
+            std::string verify;
+            if (load(pending.verify, &verify)) m.verify_sql = std::move(verify);
+        }
         if (readable) folder.migrations.push_back(std::move(m));
     }
     std::sort(folder.migrations.begin(), folder.migrations.end(),
               [](const MigrationFile &a, const MigrationFile &b) {
                   return pgm::compare_versions(a.version, b.version) < 0;
               });
+    std::sort(folder.repeatables.begin(), folder.repeatables.end(),
+              [](const RepeatableScript &a, const RepeatableScript &b) { return a.name < b.name; });
     std::stable_sort(
         folder.problems.begin(), folder.problems.end(),
         [](const FolderProblem &a, const FolderProblem &b) { return a.file < b.file; });

@@ -1,4 +1,5 @@
-// A folder of migration files: <version>_<name>.up.sql, .down.sql and optional .verify.sql.
+// A folder of migration files: pgmig's own <version>_<name>.up.sql, .down.sql and optional
+// .verify.sql, or another tool's layout (folder_layout.hpp).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@ constexpr std::uintmax_t kMaxScriptBytes = 64u * 1024 * 1024;
 
 struct MigrationFile {
     std::string version;
+    std::string shown_version;  // as the files spell it (Flyway's "1.1"); often = version
     std::string name;
     std::filesystem::path up, down, verify;  // empty path: no such file
     // The scripts as read_file() returned them, read once when the folder was read.
@@ -28,9 +30,21 @@ struct FolderProblem {
     std::string problem;
 };
 
+// A script that runs again whenever it changed (Flyway's R__<description>.sql), after the
+// versioned migrations.
+struct RepeatableScript {
+    std::string name;
+    std::filesystem::path path;
+    std::string sql;
+};
+
 struct MigrationFolder {
-    std::vector<MigrationFile> migrations;  // sorted by numeric version
-    std::vector<FolderProblem> problems;    // files that are not valid migration files
+    std::vector<MigrationFile> migrations;      // sorted by numeric version
+    std::vector<FolderProblem> problems;        // files that are not valid migration files
+    std::string layout = "pgmig";               // folder_layout.hpp's layout_name()
+    std::string layout_found_by;                // "--format flyway", or what told the layout
+    std::vector<std::string> ignored;           // files the layout leaves alone, with why
+    std::vector<RepeatableScript> repeatables;  // by name
 };
 
 // The *.sql files directly in a folder, sorted by name (byte order), and the *.sql entries
@@ -54,10 +68,12 @@ struct ParsedName {
 };
 std::optional<ParsedName> parse_file_name(const std::string &file_name, std::string *why);
 
-// Reads a folder (not recursively) and every migration script in it. Files that do not end
-// in .sql are ignored; .sql files with a bad name, a version used by two names, a down/verify
-// without an up file, or a script read_file() refuses are reported as problems.
-MigrationFolder read_folder(const std::filesystem::path &dir);
+// Reads a folder and every migration script in it, in the layout `format` names ("" finds
+// it: see folder_layout.hpp). Files that do not end in .sql are ignored; .sql files with a bad
+// name, a version used by two names, a down/verify without an up file, or a script
+// read_file() refuses are reported as problems. An unknown `format` or a folder whose layout
+// cannot be told throws std::runtime_error.
+MigrationFolder read_folder(const std::filesystem::path &dir, const std::string &format = "");
 
 // Why these bytes cannot be sent to PostgreSQL as a script, naming the line (from 1) and the
 // byte offset (from 0) of the first bad byte: a NUL byte, or bytes that are not UTF-8.

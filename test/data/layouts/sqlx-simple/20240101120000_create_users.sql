@@ -1,0 +1,7 @@
+-- Add migration script here
+CREATE TABLE users (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email      text        NOT NULL UNIQUE,
+    name       text        NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);

@@ -1,0 +1,5 @@
+-- Add migration script here
+-- Addresses typed on the old signup form kept their case and stray spaces.
+UPDATE users
+SET email = lower(btrim(email))
+WHERE email <> lower(btrim(email))

@@ -1,0 +1,2 @@
+-- no-transaction
+DROP INDEX CONCURRENTLY orders_account_id_placed_at_idx;

@@ -1,0 +1,2 @@
+-- Add down migration script here
+DROP VIEW account_order_totals;

@@ -1,0 +1,3 @@
+-- Add down migration script here
+-- Nothing to undo: the up only rewrote addresses that were not lower case,
+-- and their old spelling is not kept. The schema is unchanged.
