@@ -132,13 +132,16 @@ bool type_exists(const std::string &name) {
                .value_or("f") == "t";
 }
 
-// SQL literals for a list of labels: 'a', 'b''c'.
+// SQL literals for a list of labels: E'a', E'b''c', E'd\\e' (for b'c and d\e).
+// As E'' literals, quotes and backslashes doubled: their meaning does not depend on
+// standard_conforming_strings, which the session that runs the generated check may have set
+// either way (with it off, a label ending in a backslash turned '...\'' into SQL).
 std::string sql_literals(const std::vector<std::string> &labels) {
     std::string out;
     for (const auto &label : labels) {
-        out += out.empty() ? "'" : ", '";
+        out += out.empty() ? "E'" : ", E'";
         for (char c : label) {
-            if (c == '\'') out += '\'';
+            if (c == '\'' || c == '\\') out += c;
             out += c;
         }
         out += "'";
