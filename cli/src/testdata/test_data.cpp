@@ -322,11 +322,7 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
         "          FROM unnest(b.key_columns) WITH ORDINALITY u(k, n)), "
         "       b.rows::text, b.created_by, "
         "       pg_catalog.has_table_privilege(b.created_by, b.table_oid, 'DELETE'), "
-        // Row-level security that applies to the recording role (and not to this session's)
-        "       (SELECT c.relrowsecurity AND NOT (r.rolsuper OR r.rolbypassrls OR "
-        "               (c.relowner = r.oid AND NOT c.relforcerowsecurity)) "
-        "          FROM pg_class c JOIN pg_roles r ON r.rolname = b.created_by "
-        "         WHERE c.oid = b.table_oid) AND b.created_by <> current_user "
+        "       b.created_by = current_user, pg_catalog.current_setting('role') "
         "FROM pg_migrate.testdata_batch b "
         "WHERE $1::bigint IS NULL OR b.id = $1::bigint ORDER BY b.id DESC FOR UPDATE",
         {batch_id ? db::Value(std::to_string(*batch_id)) : std::nullopt});
@@ -343,14 +339,23 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
             throw UsageError("test data batch " + *b[0] + " was recorded by role " +
                              b[7].value_or("?") + ", who may not delete from " + *b[3] +
                              "; refusing to delete its rows (nothing was deleted)");
-        // Its policies limit what that role could delete, and this session's would not: the
-        // recorded keys could name rows the role cannot even see.
-        if (b[3] && b[9].value_or("f") == "t")
-            throw UsageError("test data batch " + *b[0] + " was recorded by role " +
-                             b[7].value_or("?") + ", whose row-level security policies on " +
-                             *b[3] + " do not apply to this session; run pgmig testdata cleanup " +
-                             "as " + b[7].value_or("that role") +
-                             " so that they do (nothing was deleted)");
+        // The rows go as the recording role itself would delete them: with its privileges and
+        // row-level security, and with whatever its table runs on DELETE (triggers, domain
+        // checks of jsonb_populate_record) running as that role, never as this session; a
+        // superuser's cleanup would otherwise run the recorder's trigger as a superuser.
+        const bool become = b[3] && b[9].value_or("f") != "t";
+        if (become) {
+            try {
+                conn.query("SELECT pg_catalog.set_config('role', $1, true)", {*b[7]});
+            } catch (const db::DbError &e) {
+                if (e.sqlstate() != "42501" && e.sqlstate() != "42704") throw;
+                throw UsageError("test data batch " + *b[0] + " was recorded by role " +
+                                 b[7].value_or("?") + ", and this session cannot act as it (" +
+                                 e.what() + "); its rows are deleted only as that role: run "
+                                 "pgmig testdata cleanup as " + b[7].value_or("that role") +
+                                 " (nothing was deleted)");
+            }
+        }
         if (b[3]) {
             const std::string keys =
                 "SELECT " + *b[4] + " FROM (SELECT jsonb_populate_record(NULL::" + *b[3] +
@@ -369,6 +374,7 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
         }
         if (!dry_run)
             conn.query("DELETE FROM pg_migrate.testdata_batch WHERE id = $1::bigint", {*b[0]});
+        if (become) conn.query("SELECT pg_catalog.set_config('role', $1, true)", {*b[10]});
         out.push_back(r);
     }
     if (dry_run)
