@@ -11,6 +11,7 @@
 #include "connection_options.hpp"
 #include "db/connection.hpp"
 #include "exit_code.hpp"
+#include "migrations/terminal_text.hpp"
 #include "version.hpp"
 
 namespace pgmig {
@@ -42,7 +43,8 @@ constexpr std::string_view kFooter =
     "  3  refused by a safety check; no migration was applied\n";
 
 void print_error(std::string_view message) {
-    std::cerr << "pgmig: error: " << message << "\n";
+    // Messages quote names and values from the database and from files: never raw.
+    std::cerr << "pgmig: error: " << migrations::escape_for_terminal(message, true) << "\n";
 }
 
 void add_connection_options(CLI::App &app, ConnectionOptions &connection) {

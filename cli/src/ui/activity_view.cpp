@@ -1,5 +1,7 @@
 #include "ui/activity_view.hpp"
 
+#include "migrations/terminal_text.hpp"
+
 #include "ui/progress.hpp"
 
 #include <cmath>
@@ -9,9 +11,11 @@ namespace pgmig::ui {
 
 namespace {
 
+// A value of the report, escaped for the terminal: names and queries come from rows that other
+// roles can write (a backfill's table_name, a session's query text).
 std::string text(const nlohmann::json &j, const char *key) {
     if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "";
-    if (j[key].is_string()) return j[key].get<std::string>();
+    if (j[key].is_string()) return migrations::escape_for_terminal(j[key].get<std::string>(), true);
     return j[key].dump();
 }
 

@@ -1,5 +1,7 @@
 #include "ui/output.hpp"
 
+#include "migrations/terminal_text.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,9 +30,31 @@ size_t width(const std::string &s) {
     return w;
 }
 
+// A cell as it may reach the terminal: values come from the database, where other roles
+// write names and messages, so control characters are escaped; the colour of status_text()
+// is kept.
+std::string printable(const std::string &cell) {
+    static const std::string kReset = "\x1b[0m";
+    if (cell.size() > 5 && cell[0] == '\x1b' && cell[1] == '[' &&
+        cell.compare(cell.size() - kReset.size(), kReset.size(), kReset) == 0) {
+        const size_t m = cell.find('m');
+        if (m != std::string::npos && m < cell.size() - kReset.size())
+            return cell.substr(0, m + 1) +
+                   migrations::escape_for_terminal(
+                       cell.substr(m + 1, cell.size() - kReset.size() - m - 1)) +
+                   kReset;
+    }
+    return migrations::escape_for_terminal(cell);
+}
+
 }  // namespace
 
-void print_table(std::ostream &out, const Table &table) {
+void print_table(std::ostream &out, const Table &given) {
+    Table table{given.headers, {}};
+    for (const auto &row : given.rows) {
+        table.rows.emplace_back();
+        for (const auto &cell : row) table.rows.back().push_back(printable(cell));
+    }
     std::vector<size_t> widths(table.headers.size(), 0);
     for (size_t c = 0; c < table.headers.size(); ++c) widths[c] = width(table.headers[c]);
     for (const auto &row : table.rows)
