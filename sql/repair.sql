@@ -30,5 +30,23 @@ SELECT operation, version, name, state, new_checksum IS NOT NULL AS has_new, rea
   FROM pg_migrate.repair_log ORDER BY id;
 SELECT has_table_privilege('public', 'pg_migrate.repair_log', 'SELECT') AS public_can_read;
 
+-- The repair purpose: the two functions, logged, and no write on the registry's tables
+-- (with UPDATE on pg_migrate.migration a role could rewrite a down script an admin runs).
+CREATE ROLE repair_fixer;
+SELECT count(*) > 0 AS granted FROM migrate_grant('repair_fixer', 'repair');
+SELECT has_table_privilege('repair_fixer', 'pg_migrate.migration', 'UPDATE') AS can_update,
+       has_table_privilege('repair_fixer', 'pg_migrate.migration', 'DELETE') AS can_delete,
+       has_table_privilege('repair_fixer', 'pg_migrate.repair_log', 'INSERT') AS can_forge_log;
+SELECT migrate_register('4', 'to_forget', 'SELECT 4');
+SET ROLE repair_fixer;
+SELECT migrate_forget('4', 'registered by mistake');
+UPDATE pg_migrate.migration SET down_sql = 'DROP TABLE repair_t' WHERE version = '1';
+DELETE FROM pg_migrate.migration WHERE version = '1';
+RESET ROLE;
+SELECT operation, version, performed_by = session_user AS by_session_user
+  FROM pg_migrate.repair_log WHERE version = '4';
+
 DROP TABLE repair_t;
 DROP EXTENSION pg_migrate;
+DROP OWNED BY repair_fixer;
+DROP ROLE repair_fixer;

@@ -532,11 +532,11 @@ AS $$
     ('testdata', 'GRANT USAGE ON SEQUENCE pg_migrate.testdata_batch_id_seq TO %1$I'),
 
     -- pgmig repair: forgetting migrations that never applied, accepting an edited applied file.
+    -- Only the two functions (SECURITY DEFINER) write the registry: no table writes, so a
+    -- repair role can do exactly what they allow, logged, and nothing else.
     ('repair', 'GRANT USAGE ON SCHEMA pg_migrate TO %1$I'),
-    ('repair', 'GRANT SELECT, UPDATE, DELETE ON pg_migrate.migration TO %1$I'),
-    ('repair', 'GRANT SELECT, INSERT ON pg_migrate.repair_log TO %1$I'),
-    ('repair', 'GRANT USAGE ON SEQUENCE pg_migrate.repair_log_id_seq TO %1$I'),
-    ('repair', 'GRANT EXECUTE ON FUNCTION @extschema@.migrate_forget(text, text), @extschema@.migrate_accept_checksum(text, text, text), pg_migrate.repair_reason_check(text), @extschema@.migrate_checksum(text), @extschema@.migrate_statements(text), @extschema@.migrate_status() TO %1$I'),
+    ('repair', 'GRANT SELECT ON pg_migrate.migration, pg_migrate.repair_log TO %1$I'),
+    ('repair', 'GRANT EXECUTE ON FUNCTION @extschema@.migrate_forget(text, text), @extschema@.migrate_accept_checksum(text, text, text), @extschema@.migrate_checksum(text), @extschema@.migrate_statements(text), @extschema@.migrate_status() TO %1$I'),
 
     -- pgmig backup: the schema version a backup records (SELECT on the tables backed up is
     -- the table owners' to grant).
@@ -628,6 +628,7 @@ REVOKE ALL ON FUNCTION pg_migrate.repair_reason_check(text) FROM PUBLIC;
 CREATE FUNCTION migrate_forget(version text, reason text)
 RETURNS text
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -647,8 +648,8 @@ BEGIN
                           ELSE 'It applied once; its record is kept.' END;
     END IF;
     DELETE FROM pg_migrate.migration g WHERE g.version = m.version;
-    INSERT INTO pg_migrate.repair_log (operation, version, name, state, old_checksum, reason)
-    VALUES ('forget', m.version, m.name, m.state, m.checksum, reason);
+    INSERT INTO pg_migrate.repair_log (operation, version, name, state, old_checksum, reason, performed_by)
+    VALUES ('forget', m.version, m.name, m.state, m.checksum, reason, session_user);
     RETURN 'forgotten';
 END
 $$;
@@ -661,6 +662,7 @@ COMMENT ON FUNCTION migrate_forget(text, text) IS
 CREATE FUNCTION migrate_accept_checksum(version text, up_sql text, reason text)
 RETURNS text
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -694,8 +696,8 @@ BEGIN
        SET up_sql = migrate_accept_checksum.up_sql, checksum = new_checksum,
            applied_checksum = new_checksum, statement_count = n, updated_at = now()
      WHERE g.version = m.version;
-    INSERT INTO pg_migrate.repair_log (operation, version, name, state, old_checksum, new_checksum, reason)
-    VALUES ('accept_checksum', m.version, m.name, m.state, m.applied_checksum, new_checksum, reason);
+    INSERT INTO pg_migrate.repair_log (operation, version, name, state, old_checksum, new_checksum, reason, performed_by)
+    VALUES ('accept_checksum', m.version, m.name, m.state, m.applied_checksum, new_checksum, reason, session_user);
     RETURN 'accepted';
 END
 $$;
