@@ -150,7 +150,7 @@ took=$(($(date +%s) - start))
 check_eq "... in about that time (3 to 8 s)" yes "$([ "$took" -ge 3 ] && [ "$took" -le 8 ] && echo yes || echo "no: $took s")"
 check_eq "... naming the blocking session's pid and application_name" yes \
     "$(grep -q "pid $blocker (application_name \"blocker_app\"" "$work/err" && echo yes || { cat "$work/err" >&2; echo no; })"
-check_eq "... and the tables it waited for" yes "$(has "could not lock a_first, z_second (ACCESS EXCLUSIVE) within 3 s")"
+check_eq "... and the tables it waited for" yes "$(has "could not lock public.a_first, public.z_second (ACCESS EXCLUSIVE) within 3 s")"
 # While a restore waits (the default 60 s), readers of the table it locks first are not stuck.
 "$pgmig" backup restore "$seq_id" --from "$store" "${k[@]}" --target-db "dbname=$dst" >"$work/waiting.out" 2>&1 &
 restore_pid=$!
@@ -193,7 +193,7 @@ q $src "INSERT INTO users SELECT generate_series(1, 10); INSERT INTO orders SELE
 q $dst "INSERT INTO users SELECT generate_series(1, 5); INSERT INTO orders SELECT g, g FROM generate_series(1, 5) g" >/dev/null
 fk_id=$("$pgmig" --db "dbname=$src" backup create --to "$store" "${k[@]}" --pg-table users --pg-table orders 2>/dev/null)
 check_eq "restoring users without orders (which references it): the dry run refuses (exit 3)" "3 yes" \
-    "$(code "$pgmig" backup restore "$fk_id" --from "$store" "${k[@]}" --target-db "dbname=$dst" --pg-table users --dry-run) $(has "foreign key orders_user_id_fkey of orders references it")"
+    "$(code "$pgmig" backup restore "$fk_id" --from "$store" "${k[@]}" --target-db "dbname=$dst" --pg-table users --dry-run) $(has "foreign key orders_user_id_fkey of public.orders references it")"
 check_eq "... as the real run does (exit 3), changing nothing" "3 5" \
     "$(code "$pgmig" backup restore "$fk_id" --from "$store" "${k[@]}" --target-db "dbname=$dst" --pg-table users) $(q $dst "SELECT count(*) FROM users")"
 check_eq "restoring both is fine" 0 "$(code "$pgmig" backup restore "$fk_id" --from "$store" "${k[@]}" --target-db "dbname=$dst" --pg-table users --pg-table orders)"

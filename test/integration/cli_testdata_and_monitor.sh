@@ -53,7 +53,7 @@ SQL
 
 check_eq "orders before customers: refused" 1 "$(code "$pgmig" testdata generate --table orders --rows 10)"
 err=$("$pgmig" testdata generate --table orders --rows 10 2>&1 || true)
-if echo "$err" | grep -q "references customers (constraint orders_customer_id_fkey), which has no rows"; then ok=yes; else ok=no; echo "$err"; fi
+if echo "$err" | grep -q "references public.customers (constraint orders_customer_id_fkey), which has no rows"; then ok=yes; else ok=no; echo "$err"; fi
 check_eq "the message names the foreign key and the empty parent" yes "$ok"
 check_eq "nothing was recorded for the refused run" 0 "$(q "SELECT count(*) FROM pg_migrate.testdata_batch")"
 q "INSERT INTO customers (email, first_name, status, tier, balance, signed_up, ext_id)
@@ -82,7 +82,7 @@ check_eq "6000 orders" 6000 "$(q "SELECT count(*) FROM orders")"
 # Someone else's order for a generated customer: cleanup of customers alone must fail whole.
 q "INSERT INTO orders VALUES (999999999, (SELECT max(id) FROM customers), 5, 'real order')" >/dev/null
 batches=$("$pgmig" testdata list --json | python3 -c 'import json,sys; print(" ".join(str(b["batch"])+":"+b["table"]+":"+str(b["rows"]) for b in json.load(sys.stdin)))')
-check_eq "list shows the four batches" "1:customers:2000 2:orders:5000 3:order_lines:3000 4:orders:1000" "$batches"
+check_eq "list shows the four batches (schema-qualified: pgmig's own path is pinned)" "1:public.customers:2000 2:public.orders:5000 3:public.order_lines:3000 4:public.orders:1000" "$batches"
 check_eq "cleanup of the customers batch while orders reference it fails" 1 \
     "$(code "$pgmig" testdata cleanup --batch 1)"
 check_eq "and deleted nothing" "2001|6001|1" \
@@ -119,7 +119,7 @@ check_eq "a child referencing it, with a CHECK on a defaulted column" 0 \
 check_eq "every child row references a parent" 0 \
     "$(q "SELECT count(*) FROM odd_child c WHERE \"p,1\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM \"odd parent\" p WHERE p.\"k,1\" = c.\"p,1\" AND p.\"k\"\"2\" = c.\"p\"\"2\")")"
 check_eq "the key columns are recorded as they are named" '{"k,1","k\"2"}' \
-    "$(q "SELECT key_columns FROM pg_migrate.testdata_batch WHERE table_name = '\"odd parent\"'")"
+    "$(q "SELECT key_columns FROM pg_migrate.testdata_batch WHERE table_name = 'public.\"odd parent\"'")"
 check_eq "cleanup removes both batches exactly" "0|0" \
     "$(code "$pgmig" testdata cleanup --all >/dev/null; q "SELECT (SELECT count(*) FROM odd_child) || '|' || (SELECT count(*) FROM \"odd parent\")")"
 

@@ -460,31 +460,39 @@ PgRestorePlan restore_postgres(const PgRestoreOptions &opts, const archive::Mani
         conn.exec("TRUNCATE " + all);
     }
     uint64_t bytes = 0;
-    for (size_t i = 0; i < ordered.size(); ++i) {
-        const auto &t = ordered[i];
-        conn.copy_in_start("COPY " + t.regclass + " FROM STDIN (FORMAT binary)");
-        try {
-            read_object(store, manifest, t.table->object, key,
-                        [&](const unsigned char *data, size_t size) {
-                            conn.copy_in_write(reinterpret_cast<const char *>(data), size);
-                            bytes += size;
-                            if (progress) progress(bytes);
-                        });
-        } catch (...) {
-            conn.copy_in_abort("pgmig: the backup object could not be read");
-            throw;
+    const auto load = [&] {
+        for (size_t i = 0; i < ordered.size(); ++i) {
+            const auto &t = ordered[i];
+            conn.copy_in_start("COPY " + t.regclass + " FROM STDIN (FORMAT binary)");
+            try {
+                read_object(store, manifest, t.table->object, key,
+                            [&](const unsigned char *data, size_t size) {
+                                conn.copy_in_write(reinterpret_cast<const char *>(data), size);
+                                bytes += size;
+                                if (progress) progress(bytes);
+                            });
+            } catch (...) {
+                conn.copy_in_abort("pgmig: the backup object could not be read");
+                throw;
+            }
+            const uint64_t rows = conn.copy_in_finish();
+            if (rows != t.table->rows)
+                throw archive::ArchiveError("table " + qualified(*t.table) + ": loaded " +
+                                            std::to_string(rows) + " rows, the manifest says " +
+                                            std::to_string(t.table->rows));
+            plan.steps[i].restored_rows = rows;
         }
-        const uint64_t rows = conn.copy_in_finish();
-        if (rows != t.table->rows)
-            throw archive::ArchiveError("table " + qualified(*t.table) + ": loaded " +
-                                        std::to_string(rows) + " rows, the manifest says " +
-                                        std::to_string(t.table->rows));
-        plan.steps[i].restored_rows = rows;
-    }
+    };
+    // The triggers that fire (--keep-triggers) are the user's, written for the user's
+    // search_path; the COPY statements name nothing but the tables.
+    if (opts.keep_triggers)
+        conn.with_user_search_path(load);
+    else
+        load();
     if (!opts.keep_triggers) set_triggers(conn, ordered, true);
     // Deferred constraints are checked now, not at COMMIT, so that nothing that can fail
-    // comes after the sequences.
-    conn.exec("SET CONSTRAINTS ALL IMMEDIATE");
+    // comes after the sequences; deferred constraint triggers are the user's too.
+    conn.with_user_search_path([&] { conn.exec("SET CONSTRAINTS ALL IMMEDIATE"); });
     reset_sequences(conn, ordered, opts.lock_wait);
     tx.commit();
     return plan;

@@ -120,7 +120,7 @@ void setup_adopt(CLI::App &app, GlobalOptions &global, Run &run) {
                         {m.version, m.name, "would_baseline", "applied by " + opts->from});
                     continue;
                 }
-                auto r = conn.query("SELECT migrate_baseline($1, $2)",
+                auto r = conn.query("SELECT @extschema@.migrate_baseline($1, $2)",
                                     {m.version, "baselined: applied by " + opts->from});
                 rows.push_back({m.version, m.name, r.rows.at(0).at(0).value_or(""),
                                 "applied by " + opts->from});

@@ -68,7 +68,7 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
             if (!opts->dry_run) {
                 auto check = conn.query(
                     "SELECT string_agg(version || ' (' || name || '): ' || message, '; ') "
-                    "FROM migrate_rollback($1, true) WHERE status = 'refused' "
+                    "FROM @extschema@.migrate_rollback($1, true) WHERE status = 'refused' "
                     "AND message NOT LIKE 'the down script cannot run in a transaction%'",
                     {target});
                 if (check.rows.at(0).at(0))
@@ -102,7 +102,8 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
                     const std::string ms = ui::elapsed_ms(start);
                     if (failure) {
                         conn.query(
-                            "SELECT migrate_external_finish($1, NULL, false, $2::numeric, $3, $4, "
+                            "SELECT @extschema@.migrate_external_finish($1, NULL, false, "
+                            "$2::numeric, $3, $4, "
                             "$5, $6::int, 'rollback')",
                             {version, ms, failure->sqlstate, failure->message, failure->sql,
                              std::to_string(failure->number)});
@@ -113,7 +114,8 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
                         failed = true;
                     } else {
                         conn.query(
-                            "SELECT migrate_external_finish($1, NULL, true, $2::numeric, operation "
+                            "SELECT @extschema@.migrate_external_finish($1, NULL, true, "
+                            "$2::numeric, operation "
                             "=> 'rollback')",
                             {version, ms});
                         rows.push_back({version, name, "rolled_back", ms, "outside a transaction"});

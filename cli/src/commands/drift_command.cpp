@@ -29,7 +29,8 @@ void setup_drift(CLI::App &app, GlobalOptions &global, Run &run) {
                                  "migration\n";
                 return 0;
             }
-            auto r = conn.query("SELECT change, object, recorded, live FROM migrate_drift()");
+            auto r = conn.query(
+                "SELECT change, object, recorded, live FROM @extschema@.migrate_drift()");
             if (!global.json && r.rows.empty()) {
                 std::cout << "no drift since migration " << recorded.rows[0][0].value_or("(none)")
                           << " (" << recorded.rows[0][1].value_or("") << ")\n";

@@ -44,8 +44,11 @@ int run_monitor(const MonitorOptions &opts, const GlobalOptions &global) {
     const auto interval = std::chrono::duration<double>(opts.interval_seconds);
     bool seen_work = false;
     for (;;) {
-        const auto report = nlohmann::json::parse(
-            conn.query("SELECT migrate_activity()::text").rows.at(0).at(0).value_or("{}"));
+        const auto report =
+            nlohmann::json::parse(conn.query("SELECT @extschema@.migrate_activity()::text")
+                                      .rows.at(0)
+                                      .at(0)
+                                      .value_or("{}"));
         const bool work = ui::activity_has_work(report);
         const double waited =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

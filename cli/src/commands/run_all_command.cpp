@@ -53,25 +53,25 @@ void setup_run_all(CLI::App &app, GlobalOptions &global, Run &run) {
             std::vector<Step> steps;
             steps.push_back({"preflight", [&] { return run_preflight(opts->to, human); },
                              opts->skip_preflight});
-            steps.push_back(
-                {"snapshot",
-                 [&] {
-                     db::Connection conn(human.connection.db);
-                     migrations::require_extension(conn);
-                     for (const auto &t : opts->snapshot_tables) {
-                         const auto table = conn.resolve_relation(t);
-                         if (!table)
-                             throw UsageError("--snapshot " + t +
-                                              ": no such table on the search_path");
-                         auto r = conn.query(
-                             "SELECT snapshot_create($1::oid::regclass, 'pgmig run-all')",
-                             {*table});
-                         std::cout << "snapshot " << r.rows.at(0).at(0).value_or("") << " of " << t
-                                   << "\n";
-                     }
-                     return 0;
-                 },
-                 opts->snapshot_tables.empty()});
+            steps.push_back({"snapshot",
+                             [&] {
+                                 db::Connection conn(human.connection.db);
+                                 migrations::require_extension(conn);
+                                 for (const auto &t : opts->snapshot_tables) {
+                                     const auto table = conn.resolve_relation(t);
+                                     if (!table)
+                                         throw UsageError("--snapshot " + t +
+                                                          ": no such table on the search_path");
+                                     auto r = conn.query(
+                                         "SELECT @extschema@.snapshot_create($1::oid::regclass, "
+                                         "'pgmig run-all')",
+                                         {*table});
+                                     std::cout << "snapshot " << r.rows.at(0).at(0).value_or("")
+                                               << " of " << t << "\n";
+                                 }
+                                 return 0;
+                             },
+                             opts->snapshot_tables.empty()});
             UpOptions up;
             up.to = opts->to;
             up.no_preflight = true;  // the preflight step ran (or was skipped on purpose)

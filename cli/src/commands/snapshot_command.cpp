@@ -31,12 +31,13 @@ int run_create(const SnapshotOptions &o, const GlobalOptions &global) {
     if (!table)
         throw UsageError("--table " + o.table + ": no such table on the search_path " +
                          conn.user_search_path());
-    const std::string id = *conn.query("SELECT snapshot_create($1::oid::regclass, $2)::text",
-                                       {*table, o.label.empty() ? db::Value() : db::Value(o.label)})
-                                .rows.at(0)
-                                .at(0);
+    const std::string id =
+        *conn.query("SELECT @extschema@.snapshot_create($1::oid::regclass, $2)::text",
+                    {*table, o.label.empty() ? db::Value() : db::Value(o.label)})
+             .rows.at(0)
+             .at(0);
     auto r = conn.query(
-        "SELECT s.id::text, s.row_count::text, s.snapshot_table FROM snapshot_list() s "
+        "SELECT s.id::text, s.row_count::text, s.snapshot_table FROM @extschema@.snapshot_list() s "
         "WHERE s.id = $1::bigint",
         {id});
     if (r.rows.empty()) throw std::runtime_error("snapshot " + id + " vanished after creation");
@@ -59,7 +60,7 @@ int run_list(const GlobalOptions &global) {
         "SELECT id, source, label, row_count AS rows, pg_size_pretty(size_bytes) AS size, "
         "migration_version AS migration, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS') AS "
         "created, CASE WHEN verify_ok IS NULL THEN 'not verified' WHEN verify_ok THEN 'pass' "
-        "ELSE 'fail' END AS verified FROM snapshot_list()");
+        "ELSE 'fail' END AS verified FROM @extschema@.snapshot_list()");
     if (r.rows.empty() && !global.json) {
         std::cout << "no snapshots\n";
         return 0;
@@ -73,7 +74,7 @@ int run_verify(const SnapshotOptions &o, const GlobalOptions &global) {
     migrations::require_extension(conn);
     auto r = conn.query(
         "SELECT snapshot_id AS id, CASE WHEN ok THEN 'pass' ELSE 'fail' END AS status, "
-        "expected_rows, actual_rows, message FROM snapshot_verify($1::bigint)",
+        "expected_rows, actual_rows, message FROM @extschema@.snapshot_verify($1::bigint)",
         {std::to_string(o.id)});
     print_result(global, r, 1);
     return r.rows.empty() || r.rows[0][1] != db::Value("pass") ? 1 : 0;
@@ -82,7 +83,8 @@ int run_verify(const SnapshotOptions &o, const GlobalOptions &global) {
 int run_restore(const SnapshotOptions &o, const GlobalOptions &global) {
     db::Connection conn(global.connection.db);
     migrations::require_extension(conn);
-    auto r = conn.query("SELECT snapshot_restore($1::bigint)::text", {std::to_string(o.id)});
+    auto r =
+        conn.query("SELECT @extschema@.snapshot_restore($1::bigint)::text", {std::to_string(o.id)});
     if (global.json)
         ui::print_json(std::cout, {{"id", o.id}, {"rows_restored", std::stoll(*r.rows[0][0])}});
     else
@@ -93,7 +95,7 @@ int run_restore(const SnapshotOptions &o, const GlobalOptions &global) {
 int run_drop(const SnapshotOptions &o, const GlobalOptions &global) {
     db::Connection conn(global.connection.db);
     migrations::require_extension(conn);
-    conn.query("SELECT snapshot_drop($1::bigint)", {std::to_string(o.id)});
+    conn.query("SELECT @extschema@.snapshot_drop($1::bigint)", {std::to_string(o.id)});
     if (global.json)
         ui::print_json(std::cout, {{"id", o.id}, {"dropped", true}});
     else
@@ -106,7 +108,7 @@ int run_prune(const SnapshotOptions &o, const GlobalOptions &global) {
         throw UsageError("snapshot prune needs --keep-last N or --older-than INTERVAL");
     db::Connection conn(global.connection.db);
     migrations::require_extension(conn);
-    auto r = conn.query("SELECT snapshot_prune($1::int, $2::interval)::text",
+    auto r = conn.query("SELECT @extschema@.snapshot_prune($1::int, $2::interval)::text",
                         {o.keep_last > 0 ? db::Value(std::to_string(o.keep_last)) : db::Value(),
                          o.older_than.empty() ? db::Value() : db::Value(o.older_than)});
     if (global.json)

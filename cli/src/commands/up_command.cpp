@@ -63,8 +63,8 @@ void run_preflight(db::Connection &conn, const std::string &to) {
 // that finished. Returns its result row.
 ResultRow run_outside_transaction(db::Connection &conn, const PlannedMigration &m) {
     const auto start = std::chrono::steady_clock::now();
-    auto begin =
-        conn.query("SELECT run_id, resume_from FROM migrate_external_begin($1)", {m.version});
+    auto begin = conn.query(
+        "SELECT run_id, resume_from FROM @extschema@.migrate_external_begin($1)", {m.version});
     const std::string run_id = begin.rows.at(0).at(0).value();
     const int resume_from = std::stoi(begin.rows.at(0).at(1).value());
     if (resume_from > 1)
@@ -72,16 +72,19 @@ ResultRow run_outside_transaction(db::Connection &conn, const PlannedMigration &
     auto failure = migrations::run_outside_transaction(
         conn, "migration " + m.version, migrations::registered_statements(conn, m.version, false),
         resume_from, [&](int n) {
-            conn.query("SELECT migrate_external_statement($1, $2::bigint, $3::int, true)",
-                       {m.version, run_id, std::to_string(n)});
+            conn.query(
+                "SELECT @extschema@.migrate_external_statement($1, $2::bigint, $3::int, true)",
+                {m.version, run_id, std::to_string(n)});
         });
     const std::string ms = ui::elapsed_ms(start);
     if (failure) {
-        conn.query("SELECT migrate_external_statement($1, $2::bigint, $3::int, false, $4, $5)",
-                   {m.version, run_id, std::to_string(failure->number), failure->sqlstate,
-                    failure->message});
         conn.query(
-            "SELECT migrate_external_finish($1, $2::bigint, false, $3::numeric, $4, $5, $6, "
+            "SELECT @extschema@.migrate_external_statement($1, $2::bigint, $3::int, false, $4, $5)",
+            {m.version, run_id, std::to_string(failure->number), failure->sqlstate,
+             failure->message});
+        conn.query(
+            "SELECT @extschema@.migrate_external_finish($1, $2::bigint, false, $3::numeric, $4, "
+            "$5, $6, "
             "$7::int)",
             {m.version, run_id, ms, failure->sqlstate, failure->message, failure->sql,
              std::to_string(failure->number)});
@@ -90,7 +93,7 @@ ResultRow run_outside_transaction(db::Connection &conn, const PlannedMigration &
                     std::to_string(failure->number) +
                     "; the statements before it are applied: run pgmig up again to resume here)"};
     }
-    conn.query("SELECT migrate_external_finish($1, $2::bigint, true, $3::numeric)",
+    conn.query("SELECT @extschema@.migrate_external_finish($1, $2::bigint, true, $3::numeric)",
                {m.version, run_id, ms});
     return {m.version, m.name, "applied", ms,
             resume_from > 1 ? "resumed at statement " + std::to_string(resume_from)
@@ -114,7 +117,8 @@ std::vector<ResultRow> dry_run(db::Connection &conn, const migrations::Migration
             }
         if (!found) continue;
         auto nt = conn.query(
-            "SELECT coalesce(bool_or(requires_no_transaction), false) FROM migrate_statements($1)",
+            "SELECT coalesce(bool_or(requires_no_transaction), false) FROM "
+            "@extschema@.migrate_statements($1)",
             {up});
         const bool outside = nt.rows.at(0).at(0).value_or("f") == "t" ||
                              pgm::has_directive(pgm::parse_directives(up), "no-transaction");

@@ -203,11 +203,9 @@ void Connection::pin_search_path() {
         "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
         "WHERE e.extname OPERATOR(pg_catalog.=) 'pg_migrate'");
     extension_schema_ = r.rows.empty() ? "" : r.rows[0][0].value_or("");
-    pinned_search_path_ = "pg_catalog, " +
-                          (extension_schema_.empty() || extension_schema_ == "pg_catalog"
-                               ? std::string()
-                               : extension_schema_ + ", ") +
-                          "pg_temp";
+    // Not even the extension's schema: others may be able to create functions there (public,
+    // when the database's owner is not trusted), which would outmatch pg_catalog's.
+    pinned_search_path_ = "pg_catalog, pg_temp";
     set_search_path(pinned_search_path_);
 }
 
@@ -243,7 +241,18 @@ Connection::~Connection() {
     if (conn_) PQfinish(conn_);
 }
 
-Result Connection::query(const std::string &sql, const std::vector<Value> &params) {
+std::string Connection::bind_extension_schema(const std::string &sql) const {
+    static const std::string kMark = "@extschema@.";
+    std::string out = sql;
+    const std::string schema = extension_schema_.empty() ? "" : extension_schema_ + ".";
+    for (size_t at = out.find(kMark); at != std::string::npos;
+         at = out.find(kMark, at + schema.size()))
+        out.replace(at, kMark.size(), schema);
+    return out;
+}
+
+Result Connection::query(const std::string &given, const std::vector<Value> &params) {
+    const std::string sql = bind_extension_schema(given);
     std::vector<const char *> values;
     values.reserve(params.size());
     for (const auto &p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -268,6 +277,7 @@ Result Connection::query(const std::string &sql, const std::vector<Value> &param
 }
 
 void Connection::exec(const std::string &sql) {
+    // Never bound: user scripts go through here, and their text is theirs.
     ResultPtr r(PQexec(conn_, sql.c_str()));
     check(conn_, r);
 }

@@ -57,11 +57,13 @@ std::string printable_connection_error(std::string message,
 // ALTER ROLE ... SET), and a schema on it that someone else can write could otherwise put a
 // function or operator (a better-matching overload wins even over pg_catalog) or a type in the
 // way of pgmig's queries, run then as whoever runs pgmig. So a connection pins its search_path
-// to pg_catalog, the extension's schema and pg_temp (last, so no temporary table hides a
-// catalog) as soon as it opens, and switches to the user's own search_path only around what must
-// see the user's names: migration and seed scripts, the extension calls that run them, and the
-// resolution of table names the user typed. Text run there names nothing unqualified but the
-// user's own objects.
+// to pg_catalog and pg_temp (last, so no temporary table hides a catalog) as soon as it opens:
+// not even the extension's schema is on it (public, say, where the database's owner may create
+// functions). The text of a query() names the extension's functions as
+// "@extschema@.migrate_status()", which query() binds to the extension's schema. The session
+// switches to the user's own search_path only around what must see the user's names: migration
+// and seed scripts, the extension calls that run them, and the resolution of table names the
+// user typed. Text run there names nothing unqualified but the user's own objects.
 class Connection {
   public:
     // `conninfo` is a libpq conninfo string or URL; empty uses the PG* environment.
@@ -73,8 +75,9 @@ class Connection {
     Connection(const Connection &) = delete;
     Connection &operator=(const Connection &) = delete;
 
+    // One statement; "@extschema@." in `sql` becomes the extension's schema.
     Result query(const std::string &sql, const std::vector<Value> &params = {});
-    void exec(const std::string &sql);  // one or more statements, no parameters
+    void exec(const std::string &sql);  // one or more statements, no parameters, as they are
     int backend_pid();
 
     // The search_path the session had before pgmig pinned it: the one migrations run with.
@@ -114,6 +117,7 @@ class Connection {
 
   private:
     void set_search_path(const std::string &path);
+    std::string bind_extension_schema(const std::string &sql) const;
     void repin_after_user_path() noexcept;
     pg_conn *conn_;
     std::string user_search_path_;

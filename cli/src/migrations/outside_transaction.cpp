@@ -13,7 +13,7 @@ namespace pgmig::migrations {
 std::vector<Statement> registered_statements(db::Connection &conn, const std::string &version,
                                              bool down) {
     auto r = conn.query(std::string("SELECT s.statement_number, s.statement FROM "
-                                    "pg_migrate.migration g, migrate_statements(g.") +
+                                    "pg_migrate.migration g, @extschema@.migrate_statements(g.") +
                             (down ? "down_sql" : "up_sql") +
                             ") s WHERE g.version = $1 ORDER BY s.statement_number",
                         {version});

@@ -19,7 +19,7 @@ RegistrationCounts register_files(db::Connection &conn, const MigrationFolder &f
     RegistrationCounts counts;
     db::Transaction tx(conn);
     for (const auto &m : folder.migrations) {
-        auto r = conn.query("SELECT migrate_register($1, $2, $3, $4, $5)",
+        auto r = conn.query("SELECT @extschema@.migrate_register($1, $2, $3, $4, $5)",
                             {m.version, m.name, m.up_sql, m.down_sql, m.verify_sql});
         const std::string outcome = r.rows.at(0).at(0).value_or("");
         if (outcome == "registered")

@@ -8,7 +8,7 @@ namespace pgmig::migrations {
 
 std::vector<ScriptStatement> script_statements(db::Connection &conn, const std::string &sql) {
     auto r = conn.query(
-        "SELECT statement_number, start_position, command FROM migrate_statements($1) "
+        "SELECT statement_number, start_position, command FROM @extschema@.migrate_statements($1) "
         "ORDER BY statement_number",
         {sql});
     std::vector<ScriptStatement> out;

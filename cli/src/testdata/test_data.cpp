@@ -351,9 +351,10 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
                 if (e.sqlstate() != "42501" && e.sqlstate() != "42704") throw;
                 throw UsageError("test data batch " + *b[0] + " was recorded by role " +
                                  b[7].value_or("?") + ", and this session cannot act as it (" +
-                                 e.what() + "); its rows are deleted only as that role: run "
-                                 "pgmig testdata cleanup as " + b[7].value_or("that role") +
-                                 " (nothing was deleted)");
+                                 e.what() +
+                                 "); its rows are deleted only as that role: run "
+                                 "pgmig testdata cleanup as " +
+                                 b[7].value_or("that role") + " (nothing was deleted)");
             }
         }
         if (b[3]) {
