@@ -48,6 +48,7 @@ lint-compare:
 bench:
 	bash bench/run.sh
 	bash bench/cli.sh
+	bash bench/layouts.sh
 	bash bench/backup.sh
 	bash bench/dynamodb.sh
 format:
