@@ -86,6 +86,7 @@ int run(CLI::App &app, int argc, char **argv) {
     commands::setup_monitor(app, global, command);
     commands::setup_testdata(app, global, command);
     commands::setup_snapshot(app, global, command);
+    commands::setup_repair(app, global, command);
     commands::setup_backup(app, global, command);
 
     app.parse(argc, argv);

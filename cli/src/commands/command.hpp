@@ -55,5 +55,6 @@ void setup_monitor(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_testdata(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_backup(CLI::App &app, GlobalOptions &global, Run &run);
 void setup_snapshot(CLI::App &app, GlobalOptions &global, Run &run);
+void setup_repair(CLI::App &app, GlobalOptions &global, Run &run);
 
 }  // namespace pgmig::commands
