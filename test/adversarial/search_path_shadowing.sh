@@ -347,6 +347,8 @@ run_pass() {
         cli "testdata list" 0 testdata list
         cli "testdata cleanup" 0 testdata cleanup --all
         cli "monitor --once" 0 monitor --once
+        cli "repair --dry-run" 0 repair --dry-run
+        cli "repair" 0 repair --reason 'shadowing test'
         local store="file://$work/store_$pass" bkey=(--key-file "$work/backup.key") bid
         cli "backup create" 0 backup create --to "$store" "${bkey[@]}"
         bid=$(grep -m1 -E '^[0-9]{8}T[0-9]{6}Z-[0-9a-f]+$' "$work/$pass.$n.log")  # the whole database
