@@ -11,6 +11,7 @@
 #include "connection_options.hpp"
 #include "db/connection.hpp"
 #include "exit_code.hpp"
+#include "interrupt.hpp"
 #include "migrations/terminal_text.hpp"
 #include "version.hpp"
 
@@ -101,6 +102,7 @@ int run(CLI::App &app, int argc, char **argv) {
 int main(int argc, char **argv) {
     using pgmig::ExitCode;
     CLI::App app{"", "pgmig"};
+    pgmig::interrupt::install();
     try {
         return pgmig::run(app, argc, argv);
     } catch (const CLI::Success &e) {
@@ -109,18 +111,23 @@ int main(int argc, char **argv) {
         pgmig::print_error(e.what());
         std::cerr << "Run pgmig --help for usage.\n";
         return static_cast<int>(ExitCode::kUsageError);
+    } catch (const pgmig::interrupt::Interrupted &e) {
+        pgmig::print_error(e.what());
+        return pgmig::interrupt::kExitCode;
     } catch (const pgmig::UsageError &e) {
         pgmig::print_error(e.what());
         return static_cast<int>(ExitCode::kUsageError);
     } catch (const pgmig::db::DbError &e) {
         pgmig::print_error(e.describe());
-        return static_cast<int>(ExitCode::kFailed);
+        return pgmig::interrupt::requested() ? pgmig::interrupt::kExitCode
+                                             : static_cast<int>(ExitCode::kFailed);
     } catch (const pgmig::RefusedBySafetyCheck &e) {
         pgmig::print_error(e.what());
         return static_cast<int>(ExitCode::kRefusedBySafetyCheck);
     } catch (const std::exception &e) {
         pgmig::print_error(e.what());
-        return static_cast<int>(ExitCode::kFailed);
+        return pgmig::interrupt::requested() ? pgmig::interrupt::kExitCode
+                                             : static_cast<int>(ExitCode::kFailed);
     } catch (...) {
         pgmig::print_error("unexpected failure of an unknown kind");
         return static_cast<int>(ExitCode::kFailed);

@@ -1,8 +1,10 @@
 // pgmig down --to V | --steps N: run down scripts, newest first. Never everything by default.
 #include "commands/command.hpp"
 #include "commands/deploy_lock.hpp"
+#include "commands/interrupt_report.hpp"
 #include "db/connection.hpp"
 #include "exit_code.hpp"
+#include "interrupt.hpp"
 #include "migration_version.hpp"
 #include "migrations/outside_transaction.hpp"
 #include "migrations/migration_files.hpp"
@@ -85,78 +87,89 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
             std::vector<std::vector<std::string>> rows;  // version, name, status, ms, message
             bool failed = false;
             size_t i = 0;
-            while (i < plan.rows.size() && !failed) {
-                const std::string version = plan.rows[i][0].value_or("");
-                const std::string name = plan.rows[i][1].value_or("");
-                if (plan.rows[i][2].value_or("f") == "t") {
-                    if (opts->dry_run) {
-                        rows.push_back(
-                            {version, name, "would_roll_back", "", "outside a transaction"});
+            try {
+                while (i < plan.rows.size() && !failed) {
+                    const std::string version = plan.rows[i][0].value_or("");
+                    const std::string name = plan.rows[i][1].value_or("");
+                    if (plan.rows[i][2].value_or("f") == "t") {
+                        if (opts->dry_run) {
+                            rows.push_back(
+                                {version, name, "would_roll_back", "", "outside a transaction"});
+                            ++i;
+                            continue;
+                        }
+                        const auto start = std::chrono::steady_clock::now();
+                        auto failure = migrations::run_outside_transaction(
+                            conn, "rollback of " + version,
+                            migrations::registered_statements(conn, version, true), 1, [](int) {});
+                        const std::string ms = ui::elapsed_ms(start);
+                        if (failure) {
+                            conn.query(
+                                "SELECT @extschema@.migrate_external_finish($1, NULL, false, "
+                                "$2::numeric, $3, $4, "
+                                "$5, $6::int, 'rollback')",
+                                {version, ms, failure->sqlstate, failure->message, failure->sql,
+                                 std::to_string(failure->number)});
+                            rows.push_back({version, name, "failed", ms,
+                                            failure->sqlstate + ": " + failure->message +
+                                                " (down statement " +
+                                                std::to_string(failure->number) + ")"});
+                            failed = true;
+                        } else {
+                            conn.query(
+                                "SELECT @extschema@.migrate_external_finish($1, NULL, true, "
+                                "$2::numeric, operation "
+                                "=> 'rollback')",
+                                {version, ms});
+                            rows.push_back(
+                                {version, name, "rolled_back", ms, "outside a transaction"});
+                        }
                         ++i;
                         continue;
                     }
-                    const auto start = std::chrono::steady_clock::now();
-                    auto failure = migrations::run_outside_transaction(
-                        conn, "rollback of " + version,
-                        migrations::registered_statements(conn, version, true), 1, [](int) {});
-                    const std::string ms = ui::elapsed_ms(start);
-                    if (failure) {
-                        conn.query(
-                            "SELECT @extschema@.migrate_external_finish($1, NULL, false, "
-                            "$2::numeric, $3, $4, "
-                            "$5, $6::int, 'rollback')",
-                            {version, ms, failure->sqlstate, failure->message, failure->sql,
-                             std::to_string(failure->number)});
-                        rows.push_back({version, name, "failed", ms,
-                                        failure->sqlstate + ": " + failure->message +
-                                            " (down statement " + std::to_string(failure->number) +
-                                            ")"});
-                        failed = true;
-                    } else {
-                        conn.query(
-                            "SELECT @extschema@.migrate_external_finish($1, NULL, true, "
-                            "$2::numeric, operation "
-                            "=> 'rollback')",
-                            {version, ms});
-                        rows.push_back({version, name, "rolled_back", ms, "outside a transaction"});
+                    size_t j = i;
+                    while (j + 1 < plan.rows.size() && plan.rows[j + 1][2].value_or("f") != "t")
+                        ++j;
+                    const std::string group_target =
+                        j + 1 < plan.rows.size() ? plan.rows[j + 1][0].value_or("0") : target;
+                    // The down scripts run with the user's search_path; this text names nothing
+                    // else unqualified.
+                    auto r = conn.with_user_search_path([&] {
+                        return conn.query(
+                            "SELECT version, name, status, "
+                            "duration_ms::pg_catalog.text, message FROM " +
+                                conn.extension_function("migrate_rollback") +
+                                "($1, $2::pg_catalog.bool)",
+                            {group_target, std::string(opts->dry_run ? "true" : "false")});
+                    });
+                    std::set<std::string> group;
+                    for (size_t k = i; k <= j; ++k) group.insert(plan.rows[k][0].value_or(""));
+                    // In a dry run the extension blocks this group because of down scripts that
+                    // this command runs itself; it would roll back unless one of its own is
+                    // refused.
+                    bool group_refused = false;
+                    for (const auto &row : r.rows)
+                        group_refused = group_refused || (group.count(row[0].value_or("")) &&
+                                                          row[2].value_or("") == "refused");
+                    for (auto row : r.rows) {
+                        // A dry run's answer also lists what this command handles itself.
+                        if (!group.count(row[0].value_or(""))) continue;
+                        if (row[2].value_or("") == "blocked" && !group_refused) {
+                            row[2] = std::string("would_roll_back");
+                            row[4] = std::string("");
+                        }
+                        rows.push_back({row[0].value_or(""), row[1].value_or(""),
+                                        row[2].value_or(""), row[3].value_or(""),
+                                        row[4].value_or("")});
+                        failed = failed || row[2].value_or("") == "failed";
                     }
-                    ++i;
-                    continue;
+                    i = j + 1;
                 }
-                size_t j = i;
-                while (j + 1 < plan.rows.size() && plan.rows[j + 1][2].value_or("f") != "t") ++j;
-                const std::string group_target =
-                    j + 1 < plan.rows.size() ? plan.rows[j + 1][0].value_or("0") : target;
-                // The down scripts run with the user's search_path; this text names nothing
-                // else unqualified.
-                auto r = conn.with_user_search_path([&] {
-                    return conn.query(
-                        "SELECT version, name, status, "
-                        "duration_ms::pg_catalog.text, message FROM " +
-                            conn.extension_function("migrate_rollback") +
-                            "($1, $2::pg_catalog.bool)",
-                        {group_target, std::string(opts->dry_run ? "true" : "false")});
-                });
-                std::set<std::string> group;
-                for (size_t k = i; k <= j; ++k) group.insert(plan.rows[k][0].value_or(""));
-                // In a dry run the extension blocks this group because of down scripts that
-                // this command runs itself; it would roll back unless one of its own is refused.
-                bool group_refused = false;
-                for (const auto &row : r.rows)
-                    group_refused = group_refused || (group.count(row[0].value_or("")) &&
-                                                      row[2].value_or("") == "refused");
-                for (auto row : r.rows) {
-                    // A dry run's answer also lists what this command handles itself.
-                    if (!group.count(row[0].value_or(""))) continue;
-                    if (row[2].value_or("") == "blocked" && !group_refused) {
-                        row[2] = std::string("would_roll_back");
-                        row[4] = std::string("");
-                    }
-                    rows.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or(""),
-                                    row[3].value_or(""), row[4].value_or("")});
-                    failed = failed || row[2].value_or("") == "failed";
-                }
-                i = j + 1;
+                if (interrupt::requested()) report_interrupted(conn, "down");
+            } catch (...) {
+                if (interrupt::requested() && !interrupt::report_allowed())
+                    report_interrupted(conn, "down");
+                throw;
             }
             if (global.json) {
                 nlohmann::json out = nlohmann::json::array();

@@ -4,8 +4,10 @@
 // the extension so that the next `pgmig up` resumes at the first unfinished statement.
 #include "commands/command.hpp"
 #include "commands/deploy_lock.hpp"
+#include "commands/interrupt_report.hpp"
 #include "db/connection.hpp"
 #include "exit_code.hpp"
+#include "interrupt.hpp"
 #include "migration_version.hpp"
 #include "migrations/outside_transaction.hpp"
 #include "migrations/registration.hpp"
@@ -165,64 +167,74 @@ int run_up(const UpOptions &given, const GlobalOptions &global) {
         add_repeatables(conn, folder, true, &results);
     } else {
         DeployLock lock(conn, opts.lock_wait_seconds);
-        const auto counts = migrations::register_files(conn, folder);
-        if (!global.json && (counts.registered || counts.updated))
-            std::cerr << "registered " << counts.registered << ", updated " << counts.updated
-                      << " migration(s)\n";
-        if (!opts.to.empty() &&
-            conn.query("SELECT 1 FROM pg_migrate.migration WHERE version_order = $1::numeric",
-                       {opts.to})
-                .rows.empty())
-            throw UsageError("--to " + opts.to + " is not a migration version");
-        if (!opts.no_preflight) run_preflight(conn, opts.to);
-        const auto plan = load_plan(conn, opts.to);
-        if (opts.atomic)
-            for (const auto &m : plan)
-                if (m.outside_transaction)
-                    throw UsageError("--atomic cannot include migration " + m.version +
-                                     ", which must run outside a transaction");
-        size_t i = 0;
-        bool failed = false;
-        ui::ProgressBar bar("applying migrations", plan.size(), "migrations");
-        while (i < plan.size() && !failed) {
-            bar.update(i);
-            if (plan[i].outside_transaction) {
-                results.push_back(run_outside_transaction(conn, plan[i]));
-                failed = results.back().status == "failed";
-                ++i;
-                continue;
+        try {
+            const auto counts = migrations::register_files(conn, folder);
+            if (!global.json && (counts.registered || counts.updated))
+                std::cerr << "registered " << counts.registered << ", updated " << counts.updated
+                          << " migration(s)\n";
+            if (!opts.to.empty() &&
+                conn.query("SELECT 1 FROM pg_migrate.migration WHERE version_order = $1::numeric",
+                           {opts.to})
+                    .rows.empty())
+                throw UsageError("--to " + opts.to + " is not a migration version");
+            if (!opts.no_preflight) run_preflight(conn, opts.to);
+            const auto plan = load_plan(conn, opts.to);
+            if (opts.atomic)
+                for (const auto &m : plan)
+                    if (m.outside_transaction)
+                        throw UsageError("--atomic cannot include migration " + m.version +
+                                         ", which must run outside a transaction");
+            size_t i = 0;
+            bool failed = false;
+            ui::ProgressBar bar("applying migrations", plan.size(), "migrations");
+            while (i < plan.size() && !failed) {
+                bar.update(i);
+                if (plan[i].outside_transaction) {
+                    results.push_back(run_outside_transaction(conn, plan[i]));
+                    failed = results.back().status == "failed";
+                    ++i;
+                    continue;
+                }
+                // One migrate_execute() call (one transaction) per run of transactional
+                // migrations, at most kBatch of them unless --atomic: a transaction that
+                // creates thousands of tables would outgrow the lock table
+                // (max_locks_per_transaction), and each call commits what it applied.
+                constexpr size_t kBatch = 500;
+                size_t j = i;
+                while (j + 1 < plan.size() && !plan[j + 1].outside_transaction &&
+                       (opts.atomic || j + 1 - i < kBatch))
+                    ++j;
+                // The scripts run with the user's search_path; this text names nothing else
+                // unqualified.
+                auto r = conn.with_user_search_path([&] {
+                    return conn.query(
+                        "SELECT version, name, status, duration_ms::pg_catalog.text, "
+                        "message FROM " +
+                            conn.extension_function("migrate_execute") +
+                            "($1, false, $2::pg_catalog.bool)",
+                        {plan[j].version, std::string(opts.atomic ? "true" : "false")});
+                });
+                for (const auto &row : r.rows) {
+                    results.push_back({row[0].value_or(""), row[1].value_or(""),
+                                       row[2].value_or(""), row[3].value_or(""),
+                                       row[4].value_or("")});
+                    if (results.back().status == "failed") failed = true;
+                }
+                i = j + 1;
             }
-            // One migrate_execute() call (one transaction) per run of transactional
-            // migrations, at most kBatch of them unless --atomic: a transaction that
-            // creates thousands of tables would outgrow the lock table
-            // (max_locks_per_transaction), and each call commits what it applied.
-            constexpr size_t kBatch = 500;
-            size_t j = i;
-            while (j + 1 < plan.size() && !plan[j + 1].outside_transaction &&
-                   (opts.atomic || j + 1 - i < kBatch))
-                ++j;
-            // The scripts run with the user's search_path; this text names nothing else
-            // unqualified.
-            auto r = conn.with_user_search_path([&] {
-                return conn.query(
-                    "SELECT version, name, status, duration_ms::pg_catalog.text, "
-                    "message FROM " +
-                        conn.extension_function("migrate_execute") +
-                        "($1, false, $2::pg_catalog.bool)",
-                    {plan[j].version, std::string(opts.atomic ? "true" : "false")});
-            });
-            for (const auto &row : r.rows) {
-                results.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or(""),
-                                   row[3].value_or(""), row[4].value_or("")});
-                if (results.back().status == "failed") failed = true;
-            }
-            i = j + 1;
+            bar.finish();
+            for (; i < plan.size(); ++i)
+                results.push_back({plan[i].version, plan[i].name, "skipped", "",
+                                   "not attempted: an earlier migration failed"});
+            if (!failed) add_repeatables(conn, folder, false, &results);
+            // The executor records a cancelled migration as failed and returns: still an
+            // interruption.
+            if (interrupt::requested()) report_interrupted(conn, "up");
+        } catch (...) {
+            if (interrupt::requested() && !interrupt::report_allowed())
+                report_interrupted(conn, "up");
+            throw;
         }
-        bar.finish();
-        for (; i < plan.size(); ++i)
-            results.push_back({plan[i].version, plan[i].name, "skipped", "",
-                               "not attempted: an earlier migration failed"});
-        if (!failed) add_repeatables(conn, folder, false, &results);
     }
     bool any_failed = false;
     for (const auto &r : results) any_failed = any_failed || r.status == "failed";

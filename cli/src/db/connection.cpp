@@ -1,5 +1,6 @@
 #include "db/connection.hpp"
 
+#include "interrupt.hpp"
 #include "migrations/terminal_text.hpp"
 
 #include <libpq-fe.h>
@@ -184,6 +185,7 @@ Connection::Connection(const std::string &conninfo, std::string_view source) {
         throw DbError("08001", "cannot connect to PostgreSQL: " + message, "", kConnectHint);
     }
     PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+    cancel_ = PQgetCancel(conn_);
     try {
         // Only pg_catalog-qualified names and OPERATOR(pg_catalog.=): nothing here can be
         // shadowed by the path it reads.
@@ -238,7 +240,26 @@ std::optional<std::string> Connection::resolve_relation(const std::string &name)
 }
 
 Connection::~Connection() {
+    if (cancel_) {
+        interrupt::set_running(nullptr, 0);
+        PQfreeCancel(cancel_);
+    }
     if (conn_) PQfinish(conn_);
+}
+
+namespace {
+
+// While the server runs a statement, a Ctrl-C cancels it.
+struct Running {
+    Running(PGcancel *cancel, int pid) { interrupt::set_running(cancel, pid); }
+    ~Running() { interrupt::set_running(nullptr, 0); }
+};
+
+}  // namespace
+
+void Connection::before_statement() const {
+    if (interrupt::requested() && !interrupt::report_allowed())
+        throw interrupt::Interrupted("interrupted: nothing more was started");
 }
 
 std::string Connection::bind_extension_schema(const std::string &sql) const {
@@ -253,6 +274,8 @@ std::string Connection::bind_extension_schema(const std::string &sql) const {
 
 Result Connection::query(const std::string &given, const std::vector<Value> &params) {
     const std::string sql = bind_extension_schema(given);
+    before_statement();
+    Running running(cancel_, PQbackendPID(conn_));
     std::vector<const char *> values;
     values.reserve(params.size());
     for (const auto &p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -278,6 +301,8 @@ Result Connection::query(const std::string &given, const std::vector<Value> &par
 
 void Connection::exec(const std::string &sql) {
     // Never bound: user scripts go through here, and their text is theirs.
+    if (sql != "ROLLBACK") before_statement();  // a rollback always goes
+    Running running(cancel_, PQbackendPID(conn_));
     ResultPtr r(PQexec(conn_, sql.c_str()));
     check(conn_, r);
 }
@@ -308,6 +333,8 @@ uint64_t finish_copy(PGconn *conn) {
 
 uint64_t Connection::copy_out(const std::string &sql,
                               const std::function<void(const char *, size_t)> &sink) {
+    before_statement();
+    Running running(cancel_, PQbackendPID(conn_));
     ResultPtr start(PQexec(conn_, sql.c_str()));
     if (PQresultStatus(start.get()) != PGRES_COPY_OUT) {
         check(conn_, start);
@@ -329,6 +356,7 @@ uint64_t Connection::copy_out(const std::string &sql,
 }
 
 void Connection::copy_in_start(const std::string &sql) {
+    before_statement();
     ResultPtr start(PQexec(conn_, sql.c_str()));
     if (PQresultStatus(start.get()) != PGRES_COPY_IN) {
         check(conn_, start);
@@ -348,6 +376,7 @@ void Connection::copy_in_write(const char *data, size_t size) {
 }
 
 uint64_t Connection::copy_in_finish() {
+    Running running(cancel_, PQbackendPID(conn_));
     if (PQputCopyEnd(conn_, nullptr) != 1)
         throw DbError("08006", "COPY FROM STDIN failed: " + std::string(PQerrorMessage(conn_)), "",
                       "");

@@ -10,6 +10,7 @@
 #include <vector>
 
 struct pg_conn;
+struct pg_cancel;
 
 namespace pgmig::db {
 
@@ -119,7 +120,9 @@ class Connection {
     void set_search_path(const std::string &path);
     std::string bind_extension_schema(const std::string &sql) const;
     void repin_after_user_path() noexcept;
+    void before_statement() const;  // throws interrupt::Interrupted after a Ctrl-C
     pg_conn *conn_;
+    pg_cancel *cancel_ = nullptr;  // for a Ctrl-C while the server runs a statement
     std::string user_search_path_;
     std::string extension_schema_;  // quoted; empty when the extension is not installed
     std::string pinned_search_path_;
