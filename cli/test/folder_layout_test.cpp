@@ -72,8 +72,16 @@ TEST(DbmateSections, OptionsCrlfAndMissingParts) {
     EXPECT_FALSE(up_only->has_down);
     EXPECT_EQ(up_only->up, "SELECT 1");
 
-    EXPECT_FALSE(dbmate_sections("CREATE TABLE t ();\n", &why));
+    EXPECT_FALSE(dbmate_sections("-- just a comment\n", &why));
     EXPECT_NE(why.find("no -- migrate:up"), std::string::npos);
+    EXPECT_FALSE(dbmate_sections("CREATE TABLE t ();\n-- migrate:up\nSELECT 1;\n", &why));
+    EXPECT_NE(why.find("SQL before"), std::string::npos);
+    EXPECT_FALSE(dbmate_sections("-- migrate:down\nSELECT 1;\n-- migrate:up\nSELECT 2;\n", &why));
+    auto spaced =
+        dbmate_sections("\xEF\xBB\xBF--migrate:up\nSELECT 1;\n-- migrate:downtime\n", &why);
+    ASSERT_TRUE(spaced) << why;
+    EXPECT_FALSE(spaced->has_down);  // "migrate:downtime" is not the down marker
+    EXPECT_EQ(spaced->up, "SELECT 1;\n-- migrate:downtime\n");
     EXPECT_FALSE(dbmate_sections("-- migrate:up\n-- migrate:up\n", &why));
 }
 

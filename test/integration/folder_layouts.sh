@@ -131,4 +131,70 @@ check_contains "--format flyway reads it as Flyway's, the other file a problem" 
 out=$("$pgmig" --dir "$work/mixed" --format liquibase status 2>&1)
 check_contains "an unknown --format names the known ones" \
     "unknown --format liquibase; the layouts pgmig reads are pgmig, golang-migrate, dbmate, flyway, sqlx, diesel, pop" "$out"
+
+echo "== what the review found (issue 9/10 review of the layouts)"
+db=pgm_lay_review
+fresh_db "$db"
+st() { "$pgmig" --db "dbname=$db" --dir "$1" "${@:2}" status 2>&1; }
+# A dbmate folder whose files start with a BOM, or write --migrate:up without a space, is still
+# dbmate's: the down section must never run as part of up.
+mkdir -p "$work/r_bom"
+printf '\xef\xbb\xbf-- migrate:up\nCREATE TABLE public.bom_t (i int);\n-- migrate:down\nDROP TABLE public.bom_t;\n' >"$work/r_bom/1_bom.sql"
+printf -- '--migrate:up\nCREATE TABLE public.nospace_t (i int);\n--migrate:down\nDROP TABLE public.nospace_t;\n' >"$work/r_bom/2_nospace.sql"
+check_contains "dbmate files with a BOM or --migrate:up are dbmate's" "layout: dbmate" "$(st "$work/r_bom")"
+"$pgmig" --db "dbname=$db" --dir "$work/r_bom" up >/dev/null 2>&1
+check_eq "... and up runs only the up sections" "bom_t nospace_t" \
+    "$(psql -X -qAt -d "$db" -c "SELECT to_regclass('public.bom_t') || ' ' || to_regclass('public.nospace_t')")"
+# dbmate's section rules: SQL before -- migrate:up, a down before the up, -- migrate:downtime.
+mkdir -p "$work/r_sections"
+printf 'CREATE TABLE public.lost (i int);\n-- migrate:up\nSELECT 1;\n' >"$work/r_sections/1_before.sql"
+printf -- '-- migrate:down\nSELECT 1;\n-- migrate:up\nSELECT 2;\n' >"$work/r_sections/2_order.sql"
+printf -- '-- migrate:up\n-- migrate:downtime is planned\nCREATE TABLE public.kept (i int);\n' >"$work/r_sections/3_downtime.sql"
+out=$(st "$work/r_sections" --format dbmate)
+check_contains "SQL before -- migrate:up is a problem" "1_before.sql: has SQL before its -- migrate:up line" "$out"
+check_contains "a down section before the up is a problem" "2_order.sql: has its -- migrate:down section before" "$out"
+check_eq "-- migrate:downtime is a comment, not the down marker" 0 "$(grep -c 3_downtime <<<"$out")"
+# Versions that are one after mapping: two files of one version are a problem, not one dropped.
+mkdir -p "$work/r_dup"
+printf 'SELECT 1;\n' >"$work/r_dup/V1.1__a.sql"
+printf 'SELECT 2;\n' >"$work/r_dup/V1.01__a.sql"
+check_contains "Flyway V1.1 and V1.01 are one version: a problem" "is a second up script of version" "$(st "$work/r_dup")"
+# A Diesel migration folder that is a link out of the migrations folder is not read.
+mkdir -p "$work/r_diesel" "$work/secret"
+printf "SELECT 'TOPSECRET';\n" >"$work/secret/up.sql"
+mkdir -p "$work/r_diesel/2024-01-01-000000_ok"
+printf 'SELECT 1;\n' >"$work/r_diesel/2024-01-01-000000_ok/up.sql"
+ln -s "$work/secret" "$work/r_diesel/2024-01-02-000000_evil"
+out=$(st "$work/r_diesel")
+check_contains "a Diesel folder linked out of the migrations folder is a problem" "2024-01-02-000000_evil: is a symbolic link to a folder outside" "$out"
+check_eq "... and its file is never sent" 0 "$(psql -X -qAt -d "$db" -c "SELECT count(*) FROM pg_migrate.migration WHERE up_sql LIKE '%TOPSECRET%'")"
+# One pgmig file with a dot in its name does not turn the folder into pop's.
+mkdir -p "$work/r_pgmig"
+printf 'SELECT 1;\n' >"$work/r_pgmig/1_a.up.sql"
+printf 'SELECT 2;\n' >"$work/r_pgmig/2_add.index.up.sql"
+check_contains "a dotted pgmig name keeps the folder pgmig's" "layout: pgmig" "$(st "$work/r_pgmig")"
+# adopt --from flyway with Flyway's own folder: its dotted history versions are the folder's.
+db2=pgm_lay_adopt
+fresh_db "$db2"
+psql -X -q -d "$db2" -c "CREATE TABLE public.acct (i int);
+    CREATE TABLE flyway_schema_history (installed_rank int, version text, description text, success boolean);
+    INSERT INTO flyway_schema_history VALUES (1, '1', 'seed', true), (2, '1.1', 'seed2', true)" >/dev/null
+mkdir -p "$work/r_adopt"
+printf 'INSERT INTO public.acct VALUES (1);\n' >"$work/r_adopt/V1__seed.sql"
+printf 'INSERT INTO public.acct VALUES (2);\n' >"$work/r_adopt/V1.1__seed2.sql"
+printf 'INSERT INTO public.acct VALUES (3);\n' >"$work/r_adopt/V2__three.sql"
+psql -X -q -d "$db2" -c "INSERT INTO public.acct VALUES (1), (2)" >/dev/null
+"$pgmig" --db "dbname=$db2" --dir "$work/r_adopt" adopt --from flyway >/dev/null 2>&1
+"$pgmig" --db "dbname=$db2" --dir "$work/r_adopt" up >/dev/null 2>&1
+check_eq "adopt --from flyway on Flyway's folder: up runs only what Flyway had not" "1,2,3" \
+    "$(psql -X -qAt -d "$db2" -c "SELECT string_agg(i::text, ',' ORDER BY i) FROM public.acct")"
+out=$("$pgmig" --dir "$work/r_adopt" --format liquibase status 2>&1)
+check_eq "an unknown --format is a usage error (exit 2)" 2 "$("$pgmig" --dir "$work/r_adopt" --format liquibase status >/dev/null 2>&1; echo $?)"
+# A SET search_path in a migration outside a transaction holds for its later statements.
+psql -X -q -d "$db" -c "CREATE SCHEMA app; CREATE SCHEMA other" >/dev/null
+mkdir -p "$work/r_path"
+printf -- '-- pgmig:no-transaction\nSET search_path = other;\nCREATE TABLE nt_t (i int);\n' >"$work/r_path/9_nt.up.sql"
+PGOPTIONS='-c search_path=app' "$pgmig" --db "dbname=$db" --dir "$work/r_path" up >/dev/null 2>&1
+check_eq "SET search_path holds for the next statement of a no-transaction migration" other \
+    "$(psql -X -qAt -d "$db" -c "SELECT relnamespace::regnamespace FROM pg_class WHERE relname = 'nt_t'")"
 finish_checks

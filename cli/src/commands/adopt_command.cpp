@@ -6,6 +6,7 @@
 #include "db/connection.hpp"
 #include "exit_code.hpp"
 #include "migration_version.hpp"
+#include "migrations/folder_layout.hpp"
 #include "migrations/registration.hpp"
 #include "ui/output.hpp"
 
@@ -24,7 +25,7 @@ struct AdoptOptions {
 
 // The versions the other tool applied, with leading zeros stripped for numeric comparison.
 std::vector<std::string> applied_elsewhere(db::Connection &conn, const AdoptOptions &o,
-                                           std::string *problem) {
+                                           bool flyway_layout, std::string *problem) {
     const std::string table = !o.table.empty()     ? o.table
                               : o.from == "flyway" ? "flyway_schema_history"
                                                    : "schema_migrations";
@@ -56,7 +57,11 @@ std::vector<std::string> applied_elsewhere(db::Connection &conn, const AdoptOpti
     } else {
         for (const auto &r :
              conn.query(sql("SELECT version FROM %s WHERE success AND version IS NOT NULL")).rows) {
-            const std::string v = r[0].value_or("");
+            std::string v = r[0].value_or("");
+            // Flyway's own files (V1.1__...): its versions map as the folder's do.
+            std::string why;
+            if (flyway_layout)
+                if (auto mapped = migrations::flyway_version(v, &why)) v = *mapped;
             if (pgm::version_problem(v)) {
                 *problem += (problem->empty() ? "" : ", ") + v;
                 continue;
@@ -81,8 +86,9 @@ void setup_adopt(CLI::App &app, GlobalOptions &global, Run &run) {
         "Its history table (default: schema_migrations; flyway_schema_history for Flyway)");
     cmd->add_flag("--dry-run", opts->dry_run, "Show what would be baselined; change nothing");
     cmd->footer(
-        "Convert the migration files to <version>_<name>.up.sql / .down.sql first (same\n"
-        "versions). Files whose version the other tool applied are registered and marked\n"
+        "Point --dir at the tool's own migrations folder, as it is (pgmig reads its\n"
+        "layout), or at the files converted to <version>_<name>.up.sql with the same\n"
+        "versions. Files whose version the other tool applied are registered and marked\n"
         "applied without running; the others stay pending for pgmig up.\n\n"
         "Examples:\n  pgmig adopt --from dbmate --dry-run\n  pgmig adopt --from flyway");
     cmd->callback([opts, &global, &run] {
@@ -91,7 +97,8 @@ void setup_adopt(CLI::App &app, GlobalOptions &global, Run &run) {
             db::Connection conn(global.connection.db);
             migrations::require_extension(conn);
             std::string unsupported;
-            const auto history = applied_elsewhere(conn, *opts, &unsupported);
+            const auto history =
+                applied_elsewhere(conn, *opts, folder.layout == "flyway", &unsupported);
             auto applied_there = [&](const std::string &version) {
                 for (const auto &h : history) {
                     if (h.rfind("<=", 0) == 0) {

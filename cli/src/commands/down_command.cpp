@@ -45,9 +45,15 @@ void setup_down(CLI::App &app, GlobalOptions &global, Run &run) {
                     "pgmig down needs --to VERSION or --steps N (a bare down never reverts "
                     "everything)");
             // --to as Flyway's files spell a version (1.1) means that migration's version.
-            if (opts->to.find_first_of("._") != std::string::npos)
-                for (const auto &m : migrations::read_folder(global.dir, global.format).migrations)
-                    if (m.shown_version == opts->to) opts->to = m.version;
+            // (down needs no folder: one pgmig cannot read leaves --to as it is.)
+            if (!opts->to.empty()) {
+                try {
+                    for (const auto &m :
+                         migrations::read_folder(global.dir, global.format).migrations)
+                        if (m.shown_version == opts->to) opts->to = m.version;
+                } catch (const std::exception &) {
+                }
+            }
             if (!opts->to.empty())
                 if (auto problem = pgm::version_problem(opts->to))
                     throw UsageError("invalid --to: " + *problem);

@@ -161,6 +161,9 @@ int run_up(const UpOptions &given, const GlobalOptions &global) {
     }
     db::Connection conn(global.connection.db);
     migrations::require_extension(conn);
+    // A repeatable script pgmig would refuse (transaction control) stops up before anything
+    // is applied, not after the versioned migrations.
+    migrations::apply_repeatables(conn, folder.repeatables, true);
     std::vector<ResultRow> results;
     if (opts.dry_run) {
         results = dry_run(conn, folder, opts.to);

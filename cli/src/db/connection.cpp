@@ -224,6 +224,16 @@ void Connection::repin_after_user_path() noexcept {
     }
 }
 
+void Connection::exec_in_path(std::string *path, const std::string &sql) {
+    set_search_path(*path);
+    struct Repin {
+        Connection &c;
+        ~Repin() { c.repin_after_user_path(); }
+    } repin{*this};
+    exec(sql);
+    *path = query("SELECT pg_catalog.current_setting('search_path')").rows.at(0).at(0).value_or("");
+}
+
 std::string Connection::extension_function(const std::string &name) const {
     return extension_schema_.empty() ? name : extension_schema_ + "." + name;
 }

@@ -100,6 +100,10 @@ class Connection {
         } repin{*this};
         return f();
     }
+    // Runs the user's `sql` with the search_path `*path` (start with user_search_path()), then
+    // keeps in `*path` the path it left (a script's SET search_path holds for the statements
+    // after it, as in psql), and pins pgmig's again.
+    void exec_in_path(std::string *path, const std::string &sql);
     // The relation the user means by `name` (as typed: "accounts", "app.Orders", "\"Odd\""),
     // resolved with the user's search_path, as its OID; nullopt when there is none.
     std::optional<std::string> resolve_relation(const std::string &name);

@@ -9,6 +9,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 namespace pgmig::migrations {
@@ -93,11 +94,32 @@ bool starts_with_sqlx_no_transaction(const fs::path &path) {
     return head.size() == kMark.size() || head[kMark.size()] == '\n' || head[kMark.size()] == '\r';
 }
 
+// dbmate's section line: "--", optional spaces, "migrate:up" or "migrate:down", then the end
+// of the line or spaces and options (dbmate's own rule; "-- migrate:update" is a comment).
+std::optional<std::string> dbmate_marker(std::string_view line, const char *kind) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+    if (line.rfind("--", 0) != 0) return std::nullopt;
+    line.remove_prefix(2);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    const std::string word = std::string("migrate:") + kind;
+    if (line.rfind(word, 0) != 0) return std::nullopt;
+    line.remove_prefix(word.size());
+    if (!line.empty() && line.front() != ' ' && line.front() != '\t') return std::nullopt;
+    return std::string(line);
+}
+
+// Whether a dbmate up marker starts a line of the file's first MiB (after a BOM).
 bool file_has_dbmate_marker(const fs::path &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::string line;
-    for (int i = 0; i < 10000 && std::getline(in, line); ++i)
-        if (line.rfind("-- migrate:up", 0) == 0) return true;
+    const std::string head = head_of(path, 1 << 20);
+    size_t pos = 0;
+    while (pos < head.size()) {
+        const size_t end = head.find('\n', pos);
+        const std::string_view line(head.data() + pos,
+                                    (end == std::string::npos ? head.size() : end) - pos);
+        if (dbmate_marker(line, "up")) return true;
+        if (end == std::string::npos) break;
+        pos = end + 1;
+    }
     return false;
 }
 
@@ -108,6 +130,27 @@ const std::regex kPop(R"(^([0-9]+)_([^.]+)((\.[a-z0-9]+)*)\.(up|down)\.(sql|fizz
 const std::regex kDieselDir(R"(^([0-9]{4})-([0-9]{2})-([0-9]{2})-([0-9]{6})_(.+)$)");
 const std::regex kDieselPlainDir(R"(^([0-9]{14})_(.+)$)");
 
+// pop's dialect names (and .autocommit): only these make a folder pop's, so a pgmig file
+// such as 2_add.index.up.sql does not.
+bool pop_mark_known(const std::string &mark) {
+    static const std::set<std::string> kMarks = {"postgres",  "postgresql", "mysql", "sqlite",
+                                                 "sqlite3",   "cockroach",  "crdb",  "mssql",
+                                                 "sqlserver", "autocommit"};
+    return kMarks.count(mark) > 0;
+}
+
+bool pop_marks_known(const std::string &marks) {
+    if (marks.empty()) return false;
+    for (size_t at = 0; at < marks.size();) {
+        const size_t next = marks.find('.', at + 1);
+        const std::string mark =
+            marks.substr(at + 1, (next == std::string::npos ? marks.size() : next) - at - 1);
+        if (!pop_mark_known(mark)) return false;
+        at = next == std::string::npos ? marks.size() : next;
+    }
+    return true;
+}
+
 struct Signals {
     bool updown = false, verify = false, single = false, flyway = false, diesel = false;
     bool pop_marker = false, sqlx_marker = false, dbmate_marker = false;
@@ -115,14 +158,37 @@ struct Signals {
         updown_example, single_example;
 };
 
-std::vector<fs::path> diesel_dirs(const fs::path &dir) {
+// Diesel's migration folders: a name <YYYY-MM-DD-HHMMSS>_<name> (or 14 digits), holding
+// something. A folder that is a link out of the migrations folder, or whose name pgmig
+// refuses, is a problem (when `problems` is given) and is not read.
+std::vector<fs::path> diesel_dirs(const fs::path &dir,
+                                  std::vector<FolderProblem> *problems = nullptr) {
     std::vector<fs::path> out;
+    std::error_code ec;
+    const fs::path root = fs::canonical(dir, ec);
     for (const auto &entry : fs::directory_iterator(dir)) {
         if (!entry.is_directory()) continue;
         const std::string name = entry.path().filename().string();
-        if ((std::regex_match(name, kDieselDir) || std::regex_match(name, kDieselPlainDir)) &&
-            fs::exists(entry.path() / "up.sql"))
-            out.push_back(entry.path());
+        if (!std::regex_match(name, kDieselDir) && !std::regex_match(name, kDieselPlainDir))
+            continue;
+        if (auto problem = file_name_problem(name)) {
+            if (problems) problems->push_back({escape_for_terminal(name), *problem});
+            continue;
+        }
+        if (entry.is_symlink()) {
+            const fs::path target = fs::canonical(entry.path(), ec);
+            const auto end =
+                std::mismatch(root.begin(), root.end(), target.begin(), target.end()).first;
+            if (ec || end != root.end()) {
+                if (problems)
+                    problems->push_back(
+                        {name,
+                         "is a symbolic link to a folder outside the migrations folder; "
+                         "pgmig follows links only inside it"});
+                continue;
+            }
+        }
+        out.push_back(entry.path());
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -146,7 +212,7 @@ Signals look(const fs::path &dir, const SqlFiles &files) {
             if (s.updown_example.empty()) s.updown_example = f;
             s.verify = s.verify || ends_with(f, ".verify.sql");
             std::smatch m;
-            if (std::regex_match(f, m, kPop) && !m[3].str().empty()) {
+            if (std::regex_match(f, m, kPop) && pop_marks_known(m[3].str())) {
                 s.pop_marker = true;
                 if (s.pop_example.empty()) s.pop_example = f;
             }
@@ -221,7 +287,11 @@ Layout detect(const fs::path &dir, const Signals &s, std::string *how) {
 }
 
 bool diesel_outside_transaction(const fs::path &folder) {
-    std::ifstream in(folder / "metadata.toml", std::ios::binary);
+    // Only a plain file, and only its first 64 KiB: a link (to /dev/zero, say) is not read.
+    const fs::path path = folder / "metadata.toml";
+    std::error_code ec;
+    if (!fs::is_regular_file(fs::symlink_status(path, ec))) return false;
+    std::istringstream in(head_of(path, 64 * 1024));
     std::string line;
     static const std::regex kLine(R"(^\s*run_in_transaction\s*=\s*false\s*(#.*)?\r?$)");
     while (std::getline(in, line))
@@ -280,35 +350,50 @@ std::optional<DbmateSections> dbmate_sections(std::string_view text, std::string
     enum { before, in_up, in_down } where = before;
     bool seen_up = false;
     size_t pos = 0;
+    if (text.rfind("\xEF\xBB\xBF", 0) == 0) pos = 3;
+    const auto no_transaction = [](const std::string &options) {
+        return options.find("transaction:false") != std::string::npos;
+    };
     while (pos < text.size()) {
-        size_t end = text.find('\n', pos);
+        const size_t end = text.find('\n', pos);
         const size_t next = end == std::string_view::npos ? text.size() : end + 1;
-        std::string_view line = text.substr(pos, next - pos);
-        std::string_view bare = line;
-        while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
-        const auto options_say_no_transaction = [](std::string_view rest) {
-            return rest.find("transaction:false") != std::string_view::npos;
-        };
-        if (bare.rfind("-- migrate:up", 0) == 0) {
+        const std::string_view line = text.substr(pos, next - pos);
+        if (auto options = dbmate_marker(line, "up")) {
             if (seen_up) {
                 *why = "has two -- migrate:up lines";
                 return std::nullopt;
             }
+            if (out.has_down) {
+                *why =
+                    "has its -- migrate:down section before -- migrate:up (dbmate refuses "
+                    "that too)";
+                return std::nullopt;
+            }
             seen_up = true;
             where = in_up;
-            out.up_no_transaction = options_say_no_transaction(bare.substr(13));
-        } else if (bare.rfind("-- migrate:down", 0) == 0) {
+            out.up_no_transaction = no_transaction(*options);
+        } else if (auto options = dbmate_marker(line, "down")) {
             if (out.has_down) {
                 *why = "has two -- migrate:down lines";
                 return std::nullopt;
             }
             out.has_down = true;
             where = in_down;
-            out.down_no_transaction = options_say_no_transaction(bare.substr(15));
+            out.down_no_transaction = no_transaction(*options);
         } else if (where == in_up) {
             out.up.append(line);
         } else if (where == in_down) {
             out.down.append(line);
+        } else {
+            // Before the first section only blank lines and comments: dbmate would refuse SQL
+            // there, and pgmig must not drop it silently.
+            std::string_view bare = line;
+            while (!bare.empty() && std::isspace(static_cast<unsigned char>(bare.front())))
+                bare.remove_prefix(1);
+            if (!bare.empty() && bare.rfind("--", 0) != 0) {
+                *why = "has SQL before its -- migrate:up line";
+                return std::nullopt;
+            }
         }
         pos = next;
     }
@@ -434,7 +519,7 @@ LayoutListing list_layout(const fs::path &dir, std::optional<Layout> format) {
                 problem(path.filename().string(),
                         "is not in a migration folder; Diesel keeps each migration in a folder "
                         "<YYYY-MM-DD-HHMMSS>_<name>/ holding up.sql and down.sql");
-            for (const auto &folder : diesel_dirs(dir)) {
+            for (const auto &folder : diesel_dirs(dir, &out.problems)) {
                 const std::string d = folder.filename().string();
                 std::smatch m;
                 std::string version, name;
@@ -464,6 +549,12 @@ LayoutListing list_layout(const fs::path &dir, std::optional<Layout> format) {
             break;
         }
         case Layout::pop: {
+            // fizz migrations are not .sql files, so they are not listed: name them, since
+            // skipping them would skip migrations.
+            for (const auto &entry : fs::directory_iterator(dir))
+                if (entry.path().extension() == ".fizz")
+                    problem(entry.path().filename().string(),
+                            "is a fizz migration, which pgmig cannot run: convert it to SQL");
             // A file for PostgreSQL replaces the generic one of the same version and kind.
             std::map<std::pair<std::string, std::string>, LayoutScript> chosen;
             std::set<std::pair<std::string, std::string>> specific;
@@ -482,7 +573,7 @@ LayoutListing list_layout(const fs::path &dir, std::optional<Layout> format) {
                             "(soda generate sql)");
                     continue;
                 }
-                bool postgres = false, autocommit = false, other = false;
+                bool postgres = false, autocommit = false, other = false, unknown = false;
                 std::string marks = m[3].str();
                 for (size_t at = 0; at < marks.size();) {
                     const size_t next = marks.find('.', at + 1);
@@ -492,9 +583,17 @@ LayoutListing list_layout(const fs::path &dir, std::optional<Layout> format) {
                         postgres = true;
                     else if (mark == "autocommit")
                         autocommit = true;
-                    else
+                    else if (pop_mark_known(mark))
                         other = true;
+                    else
+                        unknown = true;
                     at = next == std::string::npos ? marks.size() : next;
+                }
+                if (unknown) {
+                    problem(f, "has a mark pop does not know (" + marks +
+                                   "): expected .postgres, another database's name, or "
+                                   ".autocommit");
+                    continue;
                 }
                 if (other) {
                     out.ignored.push_back(f + " (for another database)");

@@ -1,5 +1,6 @@
 #include "migrations/migration_files.hpp"
 
+#include "exit_code.hpp"
 #include "migration_version.hpp"
 #include "migrations/folder_layout.hpp"
 #include "migrations/terminal_text.hpp"
@@ -223,8 +224,8 @@ MigrationFolder read_folder(const std::filesystem::path &dir, const std::string 
         if (!layout) {
             std::string names;
             for (Layout l : all_layouts()) names += (names.empty() ? "" : ", ") + layout_name(l);
-            throw std::runtime_error("unknown --format " + escape_for_terminal(format) +
-                                     "; the layouts pgmig reads are " + names);
+            throw UsageError("unknown --format " + escape_for_terminal(format) +
+                             "; the layouts pgmig reads are " + names);
         }
     }
     LayoutListing listing = list_layout(dir, layout);
@@ -269,6 +270,13 @@ MigrationFolder read_folder(const std::filesystem::path &dir, const std::string 
         Slot &slot = script.kind == "up"     ? it->second.up
                      : script.kind == "down" ? it->second.down
                                              : it->second.verify;
+        if (!slot.path.empty()) {
+            // V1.1 and V1.01, or 1_a.sql and 1_a.up.sql: one version, two files.
+            folder.problems.push_back(
+                {file, "is a second " + script.kind + " script of version " + script.shown_version +
+                           ", besides " + escape_for_terminal(slot.path.filename().string())});
+            continue;
+        }
         slot = {script.path, script.part, script.no_transaction_mark};
     }
     // Two spellings of one number ("001" and "1") are one version to the extension.
@@ -309,7 +317,8 @@ MigrationFolder read_folder(const std::filesystem::path &dir, const std::string 
                 std::string why;
                 if (!s) s = dbmate_sections(*text, &why);
                 if (!s) {
-                    folder.problems.push_back({slot.path.filename().string(), why});
+                    if (readable)  // the up and the down part of one file: said once
+                        folder.problems.push_back({slot.path.filename().string(), why});
                     readable = false;
                     return false;
                 }

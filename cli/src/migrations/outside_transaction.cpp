@@ -76,6 +76,9 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
     std::mt19937_64 rng{std::random_device{}()};
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     std::optional<StatementFailure> failure;
+    // The user's search_path, carried from statement to statement (a SET search_path in the
+    // script holds for the statements after it); pgmig's own queries between them use its own.
+    std::string path = conn.user_search_path();
     for (const auto &st : statements) {
         if (st.number < resume_from) continue;
         const ConcurrentIndex index = concurrent_index(st.sql);
@@ -104,7 +107,7 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
             }
             bool ran = false;
             try {
-                conn.with_user_search_path([&] { conn.exec(st.sql); });
+                conn.exec_in_path(&path, st.sql);
                 ran = true;
             } catch (const db::DbError &e) {
                 if (pgm::may_retry(policy, attempt, e.sqlstate())) {
