@@ -1,34 +1,12 @@
 // pgmig init: the extension in the database and a migrations folder on disk.
 #include "commands/command.hpp"
 #include "db/connection.hpp"
+#include "migrations/extension_setup.hpp"
 
 #include <filesystem>
 #include <iostream>
 
 namespace pgmig::commands {
-
-namespace {
-
-// The roles, besides superusers and the current one, that may create objects in `schema`
-// (by owning it, as the database's owner owns public through pg_database_owner, or by a
-// grant): an overload they create there could be picked up by calls to the extension's
-// functions. At most five names, then how many more.
-std::string other_writers(db::Connection &conn, const std::string &schema) {
-    auto r = conn.query(
-        "SELECT r.rolname::pg_catalog.text FROM pg_catalog.pg_roles r, pg_catalog.pg_namespace n "
-        "WHERE n.nspname OPERATOR(pg_catalog.=) $1 AND NOT r.rolsuper "
-        "  AND r.rolname OPERATOR(pg_catalog.<>) CURRENT_USER "
-        "  AND NOT r.rolname::pg_catalog.text OPERATOR(pg_catalog.~~) 'pg\\_%' "
-        "  AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE') ORDER BY 1",
-        {schema});
-    std::string out;
-    for (size_t i = 0; i < r.rows.size() && i < 5; ++i)
-        out += (out.empty() ? "" : ", ") + r.rows[i][0].value_or("");
-    if (r.rows.size() > 5) out += " and " + std::to_string(r.rows.size() - 5) + " more";
-    return out;
-}
-
-}  // namespace
 
 void setup_init(CLI::App &app, GlobalOptions &global, Run &run) {
     auto schema = std::make_shared<std::string>();
@@ -45,63 +23,11 @@ void setup_init(CLI::App &app, GlobalOptions &global, Run &run) {
     cmd->callback([schema, &global, &run] {
         run = [schema, &global] {
             db::Connection conn(global.connection.db);
-            auto have = conn.query(
-                "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_migrate'");
-            if (have.rows.empty()) {
-                auto available = conn.query(
-                    "SELECT default_version FROM pg_catalog.pg_available_extensions WHERE name = "
-                    "'pg_migrate'");
-                if (available.rows.empty())
-                    throw std::runtime_error(
-                        "the pg_migrate extension is not installed on this server: run `make "
-                        "install` "
-                        "(as root) on the database host, then pgmig init again");
-                // In --schema, or in the user's first schema, as a CREATE EXTENSION of theirs
-                // would be.
-                const std::string target =
-                    !schema->empty() ? *schema : conn.with_user_search_path([&] {
-                        return conn.query("SELECT pg_catalog.current_schema()::pg_catalog.text")
-                            .rows.at(0)
-                            .at(0)
-                            .value_or("");
-                    });
-                if (target.empty())
-                    throw std::runtime_error(
-                        "no schema of your search_path (" + conn.user_search_path() +
-                        ") exists to create the extension in: pass --schema NAME");
-                const std::string writers = other_writers(conn, target);
-                if (!writers.empty())
-                    std::cerr << "warning: roles " << writers << " may create objects in schema "
-                              << target
-                              << ", where the extension goes: a function they create there "
-                                 "could be picked up by your calls of the extension's functions "
-                                 "(pgmig's own calls are safe). Prefer a schema only trusted "
-                                 "roles can write: pgmig init --schema NAME (docs/security.md)\n";
-                const std::string quoted = conn.query("SELECT pg_catalog.quote_ident($1)", {target})
-                                               .rows.at(0)
-                                               .at(0)
-                                               .value_or("");
-                try {
-                    conn.exec("CREATE EXTENSION pg_migrate SCHEMA " + quoted);
-                    conn.pin_search_path();  // reads the extension's schema
-                } catch (const db::DbError &e) {
-                    if (e.sqlstate() == "42501")
-                        throw std::runtime_error(
-                            "creating the pg_migrate extension needs a superuser: run pgmig init "
-                            "once "
-                            "as one (for example --db postgresql://postgres@host/db), then grant "
-                            "the "
-                            "deploy role as docs/security.md shows");
-                    throw;
-                }
-                have = conn.query(
-                    "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_migrate'");
-                std::cout << "created extension pg_migrate " << have.rows[0][0].value_or("")
-                          << "\n";
-            } else {
-                std::cout << "extension pg_migrate " << have.rows[0][0].value_or("")
-                          << " already installed\n";
-            }
+            if (auto version = migrations::installed_extension_version(conn))
+                std::cout << "extension pg_migrate " << *version << " already installed\n";
+            else
+                std::cout << "created extension pg_migrate "
+                          << migrations::create_extension(conn, *schema) << "\n";
             if (std::filesystem::create_directories(global.dir))
                 std::cout << "created folder " << global.dir << "/\n";
             else

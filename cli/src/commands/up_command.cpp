@@ -9,6 +9,7 @@
 #include "exit_code.hpp"
 #include "interrupt.hpp"
 #include "migration_version.hpp"
+#include "migrations/extension_setup.hpp"
 #include "migrations/outside_transaction.hpp"
 #include "migrations/registration.hpp"
 #include "migrations/repeatable_scripts.hpp"
@@ -160,7 +161,18 @@ int run_up(const UpOptions &given, const GlobalOptions &global) {
         throw std::runtime_error("the migrations folder has files pgmig cannot use:" + list);
     }
     db::Connection conn(global.connection.db);
-    migrations::require_extension(conn);
+    if (!migrations::installed_extension_version(conn)) {
+        if (opts.dry_run) {
+            // Nothing is created in a dry run, and nothing can be asked of the extension.
+            std::cout << "would create extension pg_migrate first, then apply:\n";
+            for (const auto &m : folder.migrations)
+                if (opts.to.empty() || pgm::compare_versions(m.version, opts.to) <= 0)
+                    std::cout << "  " << m.shown_version << "  " << m.name << "\n";
+            return 0;
+        }
+        std::cerr << "created extension pg_migrate " << migrations::create_extension(conn, "")
+                  << " (the database had none)\n";
+    }
     // A repeatable script pgmig would refuse (transaction control) stops up before anything
     // is applied, not after the versioned migrations.
     migrations::apply_repeatables(conn, folder.repeatables, true);
