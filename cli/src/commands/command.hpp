@@ -26,6 +26,7 @@ struct UpOptions {
     bool dry_run = false;
     bool atomic = false;
     bool no_preflight = false;
+    bool allow_out_of_order = false;
     int lock_wait_seconds = 600;
 };
 struct SeedOptions {

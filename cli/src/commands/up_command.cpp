@@ -13,6 +13,7 @@
 #include "migrations/outside_transaction.hpp"
 #include "migrations/registration.hpp"
 #include "migrations/repeatable_scripts.hpp"
+#include "migrations/terminal_text.hpp"
 #include "script_directives.hpp"
 #include "ui/output.hpp"
 #include "ui/progress.hpp"
@@ -173,6 +174,24 @@ int run_up(const UpOptions &given, const GlobalOptions &global) {
         std::cerr << "created extension pg_migrate " << migrations::create_extension(conn, "")
                   << " (the database had none)\n";
     }
+    // A file older than the newest applied migration was usually written on a branch before
+    // it: applying it now runs it after migrations it was not written against.
+    if (!opts.allow_out_of_order) {
+        std::string list;
+        for (const auto &r :
+             migrations::compare(migrations::file_sides(folder), migrations::database_sides(conn)))
+            if (r.out_of_order &&
+                (opts.to.empty() || pgm::compare_versions(r.version, opts.to) <= 0))
+                list += "\n  " + r.version + " " + migrations::escape_for_terminal(r.name) + ": " +
+                        r.note;
+        if (!list.empty())
+            throw RefusedBySafetyCheck(
+                "out-of-order migrations, older than the newest applied one; nothing was "
+                "applied:" +
+                list +
+                "\n(give them a newer version, or pass --allow-out-of-order to apply them "
+                "anyway)");
+    }
     // A repeatable script pgmig would refuse (transaction control) stops up before anything
     // is applied, not after the versioned migrations.
     migrations::apply_repeatables(conn, folder.repeatables, true);
@@ -285,6 +304,9 @@ void setup_up(CLI::App &app, GlobalOptions &global, Run &run) {
     cmd->add_flag("--atomic", opts->atomic,
                   "All or none: one transaction for every pending migration");
     cmd->add_flag("--no-preflight", opts->no_preflight, "Skip the pre-flight safety checks");
+    cmd->add_flag("--allow-out-of-order", opts->allow_out_of_order,
+                  "Apply pending migrations older than the newest applied one (refused by "
+                  "default, exit 3)");
     cmd->add_option("--lock-wait", opts->lock_wait_seconds,
                     "Seconds to wait for another deploy to finish (default 600)");
     cmd->footer(
