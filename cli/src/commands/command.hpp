@@ -27,6 +27,7 @@ struct UpOptions {
     bool atomic = false;
     bool no_preflight = false;
     bool allow_out_of_order = false;
+    bool strict = false;  // refuse when the schema drifted since the last migration
     int lock_wait_seconds = 600;
 };
 struct SeedOptions {

@@ -192,6 +192,30 @@ int run_up(const UpOptions &given, const GlobalOptions &global) {
                 "\n(give them a newer version, or pass --allow-out-of-order to apply them "
                 "anyway)");
     }
+    // Changes made outside migrations since the last one: said before anything runs (the
+    // executor would otherwise record the drifted schema as the new baseline), refused with
+    // --strict.
+    {
+        auto drift = conn.query("SELECT change, object FROM @extschema@.migrate_drift()");
+        if (!drift.rows.empty()) {
+            std::string list;
+            for (size_t k = 0; k < drift.rows.size() && k < 10; ++k)
+                list += "\n  " + drift.rows[k][0].value_or("") + " " +
+                        migrations::escape_for_terminal(drift.rows[k][1].value_or(""));
+            if (drift.rows.size() > 10)
+                list += "\n  ... and " + std::to_string(drift.rows.size() - 10) + " more";
+            const std::string what = "the schema changed outside migrations since the last one (" +
+                                     std::to_string(drift.rows.size()) + " change(s)):" + list;
+            if (opts.strict)
+                throw RefusedBySafetyCheck(
+                    what +
+                    "\nnothing was applied (--strict); pgmig drift shows the changes, "
+                    "pgmig drift --accept records the schema as it is now");
+            if (!global.json)
+                std::cerr << "warning: " << what
+                          << "\n(pgmig drift --accept records them; up --strict refuses)\n";
+        }
+    }
     // A repeatable script pgmig would refuse (transaction control) stops up before anything
     // is applied, not after the versioned migrations.
     migrations::apply_repeatables(conn, folder.repeatables, true);
@@ -304,6 +328,8 @@ void setup_up(CLI::App &app, GlobalOptions &global, Run &run) {
     cmd->add_flag("--atomic", opts->atomic,
                   "All or none: one transaction for every pending migration");
     cmd->add_flag("--no-preflight", opts->no_preflight, "Skip the pre-flight safety checks");
+    cmd->add_flag("--strict", opts->strict,
+                  "Refuse (exit 3) when the schema changed outside migrations since the last one");
     cmd->add_flag("--allow-out-of-order", opts->allow_out_of_order,
                   "Apply pending migrations older than the newest applied one (refused by "
                   "default, exit 3)");
