@@ -138,9 +138,21 @@ std::vector<ResultRow> dry_run(db::Connection &conn, const migrations::Migration
 // Flyway's repeatable migrations, after the versioned ones: those that changed.
 static void add_repeatables(db::Connection &conn, const migrations::MigrationFolder &folder,
                             bool dry_run, std::vector<ResultRow> *results) {
-    for (const auto &r : migrations::apply_repeatables(conn, folder.repeatables, dry_run))
+    bool applied = false;
+    for (const auto &r : migrations::apply_repeatables(conn, folder.repeatables, dry_run)) {
         if (r.status != "unchanged")
             results->push_back({"R", r.file, r.status, r.ms, "repeatable (" + r.message + ")"});
+        applied = applied || r.status == "applied";
+    }
+    // What they created is part of the migrated schema, not drift: the baseline includes it
+    // (as the executor records one after migrations), when the role may record one.
+    if (applied) {
+        try {
+            conn.query("SELECT pg_migrate.record_schema_fingerprint(NULL)");
+        } catch (const db::DbError &e) {
+            if (e.sqlstate() != "42501") throw;
+        }
+    }
 }
 
 int run_up(const UpOptions &given, const GlobalOptions &global) {
