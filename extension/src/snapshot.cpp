@@ -183,13 +183,35 @@ Datum snapshot_create_impl(FunctionCallInfo fcinfo) {
                                .rows.at(0)
                                .at(0)
                                .value();
-    // The snapshot table's name: s<id>_<table>, cut to PostgreSQL's 63-byte limit.
-    const std::string name =
-        pg::query("SELECT pg_catalog.left(pg_catalog.format('s%s_%s', $1::text, $2::text), 63)",
-                  {id, table})
-            .rows.at(0)
-            .at(0)
-            .value();
+    // The snapshot table's name: s<id>_<table>, cut to PostgreSQL's 63-byte limit. Roles
+    // that take snapshots may create in pg_migrate_snapshots, so the name can be taken ahead
+    // of time (a table or type squatting on the next id); then a random part is added until
+    // the name is free, so no role can make someone else's snapshot fail.
+    std::string name;
+    for (int attempt = 0; name.empty(); ++attempt) {
+        if (attempt == 8)
+            throw pg::UserError(
+                "42P07",
+                "cannot snapshot \"" + display + "\": no free table name in pg_migrate_snapshots",
+                "",
+                "Drop what squats on names there (snapshot_list() shows "
+                "the snapshots' own tables).");
+        auto candidate = pg::query(
+            "SELECT n, NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relname "
+            "OPERATOR(pg_catalog.=) n AND c.relnamespace OPERATOR(pg_catalog.=) "
+            "'pg_migrate_snapshots'::pg_catalog.regnamespace) "
+            "   AND NOT EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.typname "
+            "OPERATOR(pg_catalog.=) n AND t.typnamespace OPERATOR(pg_catalog.=) "
+            "'pg_migrate_snapshots'::pg_catalog.regnamespace) "
+            "  FROM (SELECT pg_catalog.left(CASE WHEN $3::int OPERATOR(pg_catalog.=) 0 "
+            "                THEN pg_catalog.format('s%s_%s', $1::text, $2::text) "
+            "                ELSE pg_catalog.format('s%s_%s_%s', $1::text, "
+            "pg_catalog.left(pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 8), $2::text) "
+            "END, 63)::pg_catalog.name AS n) x",
+            {id, table, std::to_string(attempt)});
+        if (candidate.rows.at(0).at(1).value_or("f") == "t")
+            name = candidate.rows.at(0).at(0).value();
+    }
     const std::string ddl = pg::query(
                                 "SELECT pg_catalog.format('CREATE TABLE pg_migrate_snapshots.%I "
                                 "(LIKE %s)', $1::text, $2::oid::regclass)",
@@ -351,7 +373,9 @@ int64_t restore_snapshot(long id) {
         "        AND pg_catalog.has_table_privilege(c.relowner, t.oid, 'DELETE') "
         "        AND (NOT t.relrowsecurity OR o.rolsuper OR o.rolbypassrls "
         "             OR (c.relowner OPERATOR(pg_catalog.=) t.relowner AND NOT "
-        "t.relforcerowsecurity))) "
+        "t.relforcerowsecurity))), "
+        "       pg_catalog.pg_has_role(c.relowner, t.relowner, 'USAGE') "
+        "   AND pg_catalog.pg_has_role(t.relowner, 'USAGE') "
         "  FROM pg_catalog.pg_class c, pg_catalog.pg_class t, pg_catalog.pg_roles o "
         " WHERE c.oid = $1::oid AND t.oid = $2::oid AND o.oid = c.relowner",
         {std::to_string(snapshot_oid), std::to_string(rel)});
@@ -405,16 +429,37 @@ int64_t restore_snapshot(long id) {
                   .c_str());
     // User triggers do not fire: a restore rewinds data, it is not a business event. Only
     // the triggers enabled now are disabled, and each is enabled again in the mode it had
-    // (ALWAYS and REPLICA triggers stay what they were).
+    // (ALWAYS and REPLICA triggers stay what they were). But the rows are the snapshot
+    // owner's: they go in without triggers only when that role could itself have turned the
+    // triggers off (it has the table owner's rights), and the caller can too. Otherwise the
+    // restore is that role's writes, and the triggers fire as they would for them.
+    const bool skip_triggers = trust.rows.at(0).at(2).value_or("f") == "t";
     auto triggers = pg::query(
-        "SELECT pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', t.tgrelid::regclass, "
-        "t.tgname), "
-        "       pg_catalog.format('ALTER TABLE %s ENABLE %s TRIGGER %I', t.tgrelid::regclass, "
-        "         CASE t.tgenabled WHEN 'A' THEN 'ALWAYS' WHEN 'R' THEN 'REPLICA' ELSE '' END, "
-        "         t.tgname) "
-        "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::oid AND NOT t.tgisinternal AND "
-        "t.tgenabled OPERATOR(pg_catalog.<>) 'D'",
+        skip_triggers ? "SELECT pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', "
+                        "t.tgrelid::regclass, t.tgname), "
+                        "       pg_catalog.format('ALTER TABLE %s ENABLE %s TRIGGER %I', "
+                        "t.tgrelid::regclass, "
+                        "         CASE t.tgenabled WHEN 'A' THEN 'ALWAYS' WHEN 'R' THEN 'REPLICA' "
+                        "ELSE '' END, t.tgname) "
+                        "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::oid AND NOT "
+                        "t.tgisinternal AND t.tgenabled OPERATOR(pg_catalog.<>) 'D'"
+                      : "SELECT NULL::text, NULL::text WHERE false",
         {std::to_string(rel)});
+    if (!skip_triggers) {
+        const auto firing = pg::query(
+            "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t.tgname), ', ' ORDER BY "
+            "t.tgname) FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::oid AND NOT "
+            "t.tgisinternal AND (t.tgenabled OPERATOR(pg_catalog.=) 'A' OR t.tgenabled "
+            "OPERATOR(pg_catalog.=) CASE pg_catalog.current_setting('session_replication_role') "
+            "WHEN 'replica' THEN 'R' ELSE 'O' END)",
+            {std::to_string(rel)});
+        if (firing.rows.at(0).at(0))
+            pg::notice("snapshot " + s.id + " is restored with the triggers of " + display +
+                           " firing (" + *firing.rows.at(0).at(0) + ")",
+                       "Its rows are written as " + trust.rows[0][0].value_or("?") +
+                           "'s, who does not have the rights of the table's owner to turn "
+                           "them off. They run with search_path pg_catalog, pg_temp.");
+    }
     for (const auto &t : triggers.rows) pg::query(t.at(0).value().c_str());
 
     // One statement: the DELETE runs first and the INSERT (an unreferenced data-modifying

@@ -151,6 +151,54 @@ check_eq "the table restores" "1" "$(q -c "SELECT snapshot_restore($aid)")"
 check_eq "each trigger is back in its mode (ALWAYS, disabled, ORIGIN, REPLICA)" "t_always:A,t_off:D,t_origin:O,t_replica:R" \
     "$(q -c "SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'audited'::regclass")"
 
+echo "== a snapshot owner without the table owner's rights cannot skip its triggers"
+# pgm_snap_user may write audited but not alter it: a restore of its snapshot is its writes,
+# and the audit trigger records them, as it would have recorded pgm_snap_user's own INSERTs.
+q >/dev/null <<'SQL'
+CREATE TABLE audit_log (op text, id int, by_role text);
+CREATE FUNCTION audited_log() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO public.audit_log VALUES (TG_OP, NEW.id, current_user); RETURN NEW; END$$;
+CREATE TRIGGER t_audit AFTER INSERT ON audited FOR EACH ROW EXECUTE FUNCTION audited_log();
+GRANT SELECT, INSERT, DELETE ON audited TO pgm_snap_user;
+GRANT INSERT ON audit_log TO pgm_snap_user;
+SQL
+uid=$(q -c "SET ROLE pgm_snap_user; SELECT snapshot_create('audited', 'user-owned')")
+q -c "TRUNCATE audit_log" >/dev/null
+out=$(psql -X -qtA -d "$db" -c "SELECT snapshot_restore($uid)" 2>&1)
+check_contains "the owner is told the triggers fire, and why" \
+    "NOTICE:  snapshot $uid is restored with the triggers of public.audited firing (t_always, t_audit, t_origin)" "$out"
+check_eq "the audit trigger recorded the restored row" "INSERT:1" "$(q -c "SELECT string_agg(op || ':' || id, ',') FROM audit_log")"
+check_eq "the triggers are in their modes after it" "t_always:A,t_audit:O,t_off:D,t_origin:O,t_replica:R" \
+    "$(q -c "SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'audited'::regclass")"
+q -c "TRUNCATE audit_log" >/dev/null
+oid=$(q -c "SELECT snapshot_create('audited', 'owner-owned')")
+check_eq "a snapshot the table's owner took restores with the triggers off" "1" "$(q -c "SELECT snapshot_restore($oid)")"
+check_eq "and the audit trigger did not fire" "0" "$(q -c "SELECT count(*) FROM audit_log")"
+check_contains "a role that may write the table but not alter it can restore its own snapshot" "1" \
+    "$(q -c "SET ROLE pgm_snap_user; SELECT snapshot_restore($uid)" 2>&1)"
+q -c "REVOKE ALL ON audited, audit_log FROM pgm_snap_user" >/dev/null
+
+echo "== snapshot table names squatted ahead of time"
+next=$(q -c "SELECT last_value + 1 FROM pg_migrate.snapshot_id_seq")
+q >/dev/null <<SQL
+SET ROLE pgm_snap_user;
+CREATE TABLE pg_migrate_snapshots.s${next}_ledger_squat (i int);
+CREATE TABLE pg_migrate_snapshots.s${next}_audited (i int);
+CREATE TYPE pg_migrate_snapshots.s$((next + 1))_audited AS (i int);
+RESET ROLE;
+SQL
+sq1=$(q -c "SELECT snapshot_create('audited', 'squatted-table')")
+check_eq "a table squatting on the next name does not stop a snapshot" "$next" "$sq1"
+check_eq "which got a name of its own" "t" \
+    "$(q -c "SELECT snapshot_table ~ '^s${next}_[0-9a-f]{8}_audited\$' FROM pg_migrate.snapshot WHERE id = $sq1")"
+sq2=$(q -c "SELECT snapshot_create('audited', 'squatted-type')")
+check_eq "nor does a type squatting on it" "t" \
+    "$(q -c "SELECT snapshot_table ~ '^s$((next + 1))_[0-9a-f]{8}_audited\$' FROM pg_migrate.snapshot WHERE id = $sq2")"
+check_eq "both verify" "true,true" "$(q -c "SELECT (SELECT ok FROM snapshot_verify($sq1))::text || ',' || (SELECT ok FROM snapshot_verify($sq2))::text")"
+check_eq "the squatters' objects are untouched" "1,1" \
+    "$(q -c "SELECT count(*) FILTER (WHERE relname = 's${next}_audited') || ',' || (SELECT count(*) FROM pg_type WHERE typname = 's$((next + 1))_audited') FROM pg_class WHERE relnamespace = 'pg_migrate_snapshots'::regnamespace")"
+q -c "DROP TABLE pg_migrate_snapshots.s${next}_audited, pg_migrate_snapshots.s${next}_ledger_squat; DROP TYPE pg_migrate_snapshots.s$((next + 1))_audited" >/dev/null
+
 echo "== a rollback's restores cannot be taken over by an overload"
 q >/dev/null <<'SQL'
 CREATE TABLE ledger (id int PRIMARY KEY, amount int);

@@ -167,7 +167,7 @@ q "DROP TABLE plans" >/dev/null
 # Another deploy holds the migration lock: up waits, names the holder, and gives up after
 # --lock-wait seconds having applied nothing.
 printf 'CREATE TABLE waited (i int);\n' >migrations/20260104000000_waited.up.sql
-psql -X -q -c "SELECT pg_advisory_lock(1885826409, 1735549300), pg_sleep(4)" >/dev/null &
+PGAPPNAME=$'squatter\e[2J' psql -X -q -c "SELECT pg_advisory_lock(1885826409, 1735549300), pg_sleep(4)" >/dev/null &
 holder=$!
 for _ in $(seq 1 50); do
     [ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1885826409 AND granted")" = 1 ] && break
@@ -177,6 +177,8 @@ set +e; out=$("$pgmig" up --lock-wait 1 2>&1); rc=$?; set -e
 check_eq "up gives up after --lock-wait" 1 "$rc"
 if echo "$out" | grep -q "waiting for another deploy to finish (backend" && echo "$out" | grep -q "nothing was applied"; then said=yes; else said=no; echo "$out"; fi
 check_eq "saying who holds the lock and that nothing was applied" yes "$said"
+check_contains "naming the holder's role and application (control characters never reach the terminal)" "(role ${PGUSER:-postgres}, application squatter?[2J)" "$out"
+check_contains "and how to end a session that is not a deploy" "pg_terminate_backend(pid)" "$out"
 check_eq "the waiting migration is not applied" "" "$(q "SELECT to_regclass('waited')")"
 wait $holder
 check_eq "once the lock is free, up applies it" 0 "$(code "$pgmig" up)"

@@ -98,4 +98,13 @@ void warning(const std::string &message, const std::string &detail, const std::s
     });
 }
 
+void notice(const std::string &message, const std::string &detail, const std::string &hint) {
+    const char *m = message.c_str();
+    const char *d = detail.c_str();
+    const char *h = hint.c_str();
+    guarded([m, d, h] {
+        ereport(NOTICE, (errmsg("%s", m), *d ? errdetail("%s", d) : 0, *h ? errhint("%s", h) : 0));
+    });
+}
+
 }  // namespace pgm::pg

@@ -79,5 +79,8 @@ std::string sqlstate_string(int sqlerrcode);
 
 // Sends a WARNING to the client (and the log) and goes on.
 void warning(const std::string &message, const std::string &detail, const std::string &hint);
+// The same at NOTICE: something the caller should know that is not a problem.
+void notice(const std::string &message, const std::string &detail = "",
+            const std::string &hint = "");
 
 }  // namespace pgm::pg
