@@ -1,4 +1,5 @@
-// pgmig adopt --from dbmate|golang-migrate|flyway: switch to pgmig without re-running what
+// pgmig adopt --from dbmate|golang-migrate|flyway|sqlx|diesel|pop: switch to pgmig without
+// re-running what
 // another tool already applied. The other tool's history table says which versions are in
 // the database; those migration files are registered and marked applied (baselined).
 #include "commands/command.hpp"
@@ -23,12 +24,18 @@ struct AdoptOptions {
     bool dry_run = false;
 };
 
+std::string default_history_table(const std::string &tool) {
+    if (tool == "flyway") return "flyway_schema_history";
+    if (tool == "sqlx") return "_sqlx_migrations";
+    if (tool == "diesel") return "__diesel_schema_migrations";
+    if (tool == "pop") return "schema_migration";
+    return "schema_migrations";  // dbmate, golang-migrate
+}
+
 // The versions the other tool applied, with leading zeros stripped for numeric comparison.
 std::vector<std::string> applied_elsewhere(db::Connection &conn, const AdoptOptions &o,
                                            bool flyway_layout, std::string *problem) {
-    const std::string table = !o.table.empty()     ? o.table
-                              : o.from == "flyway" ? "flyway_schema_history"
-                                                   : "schema_migrations";
+    const std::string table = !o.table.empty() ? o.table : default_history_table(o.from);
     // The other tool found its table with the user's search_path, and so does this.
     const auto oid = conn.resolve_relation(table);
     if (!oid)
@@ -54,6 +61,29 @@ std::vector<std::string> applied_elsewhere(db::Connection &conn, const AdoptOpti
                                        ": a migration failed half way; fix the database first");
         // golang-migrate keeps only the current version: everything up to it is applied.
         versions.push_back("<=" + r.rows[0][0].value_or(""));
+    } else if (o.from == "sqlx") {
+        // sqlx records a failed migration with success = false and refuses to go on until
+        // the row is removed by hand: the database is half migrated there.
+        for (const auto &r :
+             conn.query(sql("SELECT version::text, success FROM %s ORDER BY version")).rows) {
+            if (r[1].value_or("f") != "t")
+                throw RefusedBySafetyCheck(
+                    "sqlx's history says migration " + r[0].value_or("") +
+                    " is partially applied (success = false): fix the database and remove "
+                    "that row first, as sqlx itself requires");
+            versions.push_back(r[0].value_or(""));
+        }
+    } else if (o.from == "diesel" || o.from == "pop") {
+        // Diesel keeps a folder's timestamp without its dashes (2024-01-01-120000 is
+        // 20240101120000), as the folder layout here spells it; pop the file's number.
+        for (const auto &r : conn.query(sql("SELECT version::text FROM %s")).rows) {
+            std::string v = r[0].value_or("");
+            if (pgm::version_problem(v)) {
+                *problem += (problem->empty() ? "" : ", ") + v;
+                continue;
+            }
+            versions.push_back(v);
+        }
     } else {
         for (const auto &r :
              conn.query(sql("SELECT version FROM %s WHERE success AND version IS NOT NULL")).rows) {
@@ -77,20 +107,23 @@ std::vector<std::string> applied_elsewhere(db::Connection &conn, const AdoptOpti
 void setup_adopt(CLI::App &app, GlobalOptions &global, Run &run) {
     auto opts = std::make_shared<AdoptOptions>();
     auto *cmd = app.add_subcommand(
-        "adopt", "Baseline pgmig's history from dbmate, golang-migrate or Flyway");
+        "adopt",
+        "Baseline pgmig's history from dbmate, golang-migrate, Flyway, sqlx, Diesel or pop");
     cmd->add_option("--from", opts->from, "The tool the database was migrated with")
         ->required()
-        ->check(CLI::IsMember({"dbmate", "golang-migrate", "flyway"}));
-    cmd->add_option(
-        "--table", opts->table,
-        "Its history table (default: schema_migrations; flyway_schema_history for Flyway)");
+        ->check(CLI::IsMember({"dbmate", "golang-migrate", "flyway", "sqlx", "diesel", "pop"}));
+    cmd->add_option("--table", opts->table,
+                    "Its history table (default: schema_migrations for dbmate and "
+                    "golang-migrate, flyway_schema_history, _sqlx_migrations, "
+                    "__diesel_schema_migrations, schema_migration for pop)");
     cmd->add_flag("--dry-run", opts->dry_run, "Show what would be baselined; change nothing");
     cmd->footer(
         "Point --dir at the tool's own migrations folder, as it is (pgmig reads its\n"
         "layout), or at the files converted to <version>_<name>.up.sql with the same\n"
         "versions. Files whose version the other tool applied are registered and marked\n"
         "applied without running; the others stay pending for pgmig up.\n\n"
-        "Examples:\n  pgmig adopt --from dbmate --dry-run\n  pgmig adopt --from flyway");
+        "Examples:\n  pgmig adopt --from dbmate --dry-run\n  pgmig adopt --from flyway\n"
+        "  pgmig --dir migrations adopt --from diesel");
     cmd->callback([opts, &global, &run] {
         run = [opts, &global] {
             const auto folder = migrations::read_folder(global.dir, global.format);
@@ -160,8 +193,9 @@ void setup_adopt(CLI::App &app, GlobalOptions &global, Run &run) {
                 ui::print_table(std::cout, table);
             }
             if (!unsupported.empty())
-                std::cerr << "note: Flyway versions that are not digits only were left out: "
-                          << unsupported << "\n";
+                std::cerr << "note: " << opts->from
+                          << " versions that are not digits only were left out: " << unsupported
+                          << "\n";
             return 0;
         };
     });
