@@ -1,12 +1,17 @@
-// pgmig new NAME: the files of a new migration, versioned with the current UTC time.
+// pgmig new NAME: the files of a new migration, in the folder's own layout and version scheme
+// (migrations/new_migration.hpp).
 #include "commands/command.hpp"
 #include "exit_code.hpp"
+#include "migrations/folder_layout.hpp"
 #include "migrations/migration_files.hpp"
+#include "migrations/new_migration.hpp"
+#include "ui/output.hpp"
 
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <stdexcept>
 
 namespace pgmig::commands {
 
@@ -17,20 +22,32 @@ struct NewOptions {
     bool verify = false;
 };
 
-std::string utc_version() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
-    return buf;
-}
-
-void write_new(const std::filesystem::path &path, const std::string &text) {
-    if (std::filesystem::exists(path)) throw std::runtime_error(path.string() + " already exists");
-    std::ofstream out(path);
-    if (!out) throw std::runtime_error("cannot write " + path.string());
-    out << text;
+// Writes every file or none: all must be new, and a failure part way removes what it wrote.
+void write_all(const std::filesystem::path &dir, const std::vector<migrations::NewFile> &files) {
+    for (const auto &f : files)
+        if (std::filesystem::exists(dir / f.path))
+            throw std::runtime_error((dir / f.path).string() + " already exists");
+    std::vector<std::filesystem::path> written;
+    try {
+        for (const auto &f : files) {
+            const auto path = dir / f.path;
+            if (path.has_parent_path() && !std::filesystem::exists(path.parent_path())) {
+                std::filesystem::create_directory(path.parent_path());
+                written.push_back(path.parent_path());
+            }
+            std::ofstream out(path);
+            if (!out) throw std::runtime_error("cannot write " + path.string());
+            written.push_back(path);
+            out << f.text;
+            out.close();
+            if (!out) throw std::runtime_error("cannot write " + path.string());
+        }
+    } catch (...) {
+        std::error_code ignored;
+        for (auto it = written.rbegin(); it != written.rend(); ++it)
+            std::filesystem::remove(*it, ignored);
+        throw;
+    }
 }
 
 }  // namespace
@@ -40,10 +57,16 @@ void setup_new(CLI::App &app, GlobalOptions &global, Run &run) {
     auto *cmd = app.add_subcommand("new", "Create the files of a new migration");
     cmd->add_option("name", opts->name, "Migration name: lower-case letters, digits, underscores")
         ->required();
-    cmd->add_flag("--verify", opts->verify, "Also create a .verify.sql file");
+    cmd->add_flag("--verify", opts->verify, "Also create a .verify.sql file (pgmig's layout)");
     cmd->footer(
-        "Example:\n  pgmig new add_user_roles --verify\n"
-        "  -> migrations/20261122093000_add_user_roles.up.sql, .down.sql, .verify.sql");
+        "The files follow the folder: its layout (pgmig's, or golang-migrate's, dbmate's,\n"
+        "Flyway's, sqlx's, Diesel's, pop's: see --format) and its numbering (UTC\n"
+        "timestamps; sequential numbers 0001, 0002 in a folder of sequential numbers;\n"
+        "Unix seconds in a folder of those). The new version is after every existing one.\n\n"
+        "Examples:\n  pgmig new add_user_roles --verify\n"
+        "  -> migrations/20261122093000_add_user_roles.up.sql, .down.sql, .verify.sql\n"
+        "  pgmig --dir db/migrations new add_email     (a dbmate folder)\n"
+        "  -> db/migrations/20261122093000_add_email.sql, with -- migrate:up/down sections");
     cmd->callback([opts, &global, &run] {
         run = [opts, &global] {
             if (auto problem = migrations::name_problem(opts->name))
@@ -51,29 +74,29 @@ void setup_new(CLI::App &app, GlobalOptions &global, Run &run) {
             if (!std::filesystem::is_directory(global.dir))
                 throw std::runtime_error("migrations folder " + global.dir +
                                          " does not exist (pgmig init creates it)");
-            const std::string base = utc_version() + "_" + opts->name;
+            // read_folder checks --format (a usage error when unknown) and finds the layout.
+            const auto folder = migrations::read_folder(global.dir, global.format);
+            const auto listing =
+                migrations::list_layout(global.dir, migrations::parse_layout_name(folder.layout));
+            migrations::NewMigration plan;
+            try {
+                plan = migrations::plan_new_migration(listing.layout, listing.scripts, opts->name,
+                                                      opts->verify, std::time(nullptr));
+            } catch (const std::invalid_argument &e) {
+                throw UsageError(e.what());
+            }
             const std::filesystem::path dir(global.dir);
-            write_new(dir / (base + ".up.sql"),
-                      "-- " + base +
-                          ": what this migration changes, and why.\n"
-                          "-- Runs in its own transaction. Directives (SQL comments at the top):\n"
-                          "--   -- pgmig:no-transaction     run statement by statement (CREATE "
-                          "INDEX CONCURRENTLY)\n"
-                          "--   -- pgmig:snapshot <table>   snapshot a table before this migration "
-                          "runs\n\n");
-            write_new(dir / (base + ".down.sql"),
-                      "-- Reverts " + base +
-                          ". Delete this file if the migration cannot be reverted.\n\n");
-            if (opts->verify)
-                write_new(
-                    dir / (base + ".verify.sql"),
-                    "-- Checks " + base +
-                        " after it ran, in the same transaction: every\n"
-                        "-- boolean in the first column of every row must be true, e.g.\n"
-                        "--   SELECT count(*) = 0 FROM user_profiles WHERE role IS NULL;\n\n");
-            std::cout << (dir / (base + ".up.sql")).string() << "\n"
-                      << (dir / (base + ".down.sql")).string() << "\n";
-            if (opts->verify) std::cout << (dir / (base + ".verify.sql")).string() << "\n";
+            write_all(dir, plan.files);
+            if (global.json) {
+                nlohmann::json files = nlohmann::json::array();
+                for (const auto &f : plan.files) files.push_back((dir / f.path).string());
+                ui::print_json(std::cout, {{"version", plan.version},
+                                           {"layout", migrations::layout_name(listing.layout)},
+                                           {"scheme", plan.scheme},
+                                           {"files", files}});
+            } else {
+                for (const auto &f : plan.files) std::cout << (dir / f.path).string() << "\n";
+            }
             return 0;
         };
     });
