@@ -4,6 +4,7 @@
 #include "db/connection.hpp"
 #include "exit_code.hpp"
 #include "migrations/registration.hpp"
+#include "migrations/terminal_text.hpp"
 #include "testdata/test_data.hpp"
 #include "ui/output.hpp"
 #include "ui/progress.hpp"
@@ -82,21 +83,32 @@ int run_cleanup(const CleanupOptions &opts, const GlobalOptions &global) {
         conn, opts.all ? std::nullopt : std::optional<int64_t>(opts.batch), opts.dry_run);
     if (global.json) {
         nlohmann::json out = nlohmann::json::array();
-        for (const auto &r : results)
-            out.push_back({{"batch", r.batch_id},
-                           {"table", r.table},
-                           {opts.dry_run ? "rows_to_delete" : "rows_deleted", r.rows_deleted}});
+        for (const auto &r : results) {
+            nlohmann::json row = {
+                {"batch", r.batch_id},
+                {"table", r.table},
+                {opts.dry_run ? "rows_to_delete" : "rows_deleted", r.rows_deleted}};
+            if (!r.recorded_by_other.empty()) row["left_alone_recorded_by"] = r.recorded_by_other;
+            out.push_back(row);
+        }
         ui::print_json(std::cout, out);
     } else if (results.empty()) {
         std::cout << "no test data batches\n";
     } else {
         ui::Table table{{"batch", "table", opts.dry_run ? "would delete" : "deleted"}, {}};
         for (const auto &r : results)
-            table.rows.push_back(
-                {std::to_string(r.batch_id), r.table, ui::group_thousands(r.rows_deleted)});
+            table.rows.push_back({std::to_string(r.batch_id), r.table,
+                                  r.recorded_by_other.empty()
+                                      ? ui::group_thousands(r.rows_deleted)
+                                      : "left alone: recorded by " + r.recorded_by_other});
         ui::print_table(std::cout, table);
         if (opts.dry_run) std::cout << "dry run: nothing was deleted\n";
     }
+    for (const auto &r : results)
+        if (!r.recorded_by_other.empty())
+            std::cerr << "note: batch " << r.batch_id << " was recorded by "
+                      << migrations::escape_for_terminal(r.recorded_by_other)
+                      << "; only a session logged in as that role deletes its rows\n";
     return 0;
 }
 

@@ -322,7 +322,7 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
         "          FROM unnest(b.key_columns) WITH ORDINALITY u(k, n)), "
         "       b.rows::text, b.created_by, "
         "       pg_catalog.has_table_privilege(b.created_by, b.table_oid, 'DELETE'), "
-        "       b.created_by = current_user, pg_catalog.current_setting('role') "
+        "       b.created_by = session_user AND current_user = session_user "
         "FROM pg_migrate.testdata_batch b "
         "WHERE $1::bigint IS NULL OR b.id = $1::bigint ORDER BY b.id DESC FOR UPDATE",
         {batch_id ? db::Value(std::to_string(*batch_id)) : std::nullopt});
@@ -331,32 +331,28 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
                          "; pgmig testdata list shows them");
     std::vector<CleanupResult> out;
     for (const auto &b : batches.rows) {
-        CleanupResult r{std::stoll(*b[0]), b[3].value_or(*b[2] + " (dropped)"), 0};
-        // The batch row is data another role may have written: delete only what the role
-        // that recorded it could delete itself (the extension's policies make created_by
-        // the role that inserted the row).
+        CleanupResult r{std::stoll(*b[0]), b[3].value_or(*b[2] + " (dropped)"), 0, ""};
+        // The batch row is data another role may have written (the extension's policies make
+        // created_by the role that inserted the row): only that role's own session deletes
+        // its rows. Not this session lowered to it with SET ROLE: the table's triggers (and
+        // the domain checks of jsonb_populate_record) are code that role may have written,
+        // and code can SET ROLE back to the session user, a superuser's included.
+        if (b[9].value_or("f") != "t") {
+            const std::string why =
+                "test data batch " + *b[0] + " was recorded by role " + b[7].value_or("?") +
+                "; only a session logged in as " + b[7].value_or("that role") +
+                " deletes its rows (its table's triggers would run with this session's rights)";
+            if (batch_id)
+                throw UsageError(why + ": connect as it and run pgmig testdata cleanup --batch " +
+                                 *b[0] + " (nothing was deleted)");
+            r.recorded_by_other = b[7].value_or("?");
+            out.push_back(r);
+            continue;
+        }
         if (b[3] && b[8].value_or("f") != "t")
             throw UsageError("test data batch " + *b[0] + " was recorded by role " +
                              b[7].value_or("?") + ", who may not delete from " + *b[3] +
-                             "; refusing to delete its rows (nothing was deleted)");
-        // The rows go as the recording role itself would delete them: with its privileges and
-        // row-level security, and with whatever its table runs on DELETE (triggers, domain
-        // checks of jsonb_populate_record) running as that role, never as this session; a
-        // superuser's cleanup would otherwise run the recorder's trigger as a superuser.
-        const bool become = b[3] && b[9].value_or("f") != "t";
-        if (become) {
-            try {
-                conn.query("SELECT pg_catalog.set_config('role', $1, true)", {*b[7]});
-            } catch (const db::DbError &e) {
-                if (e.sqlstate() != "42501" && e.sqlstate() != "42704") throw;
-                throw UsageError("test data batch " + *b[0] + " was recorded by role " +
-                                 b[7].value_or("?") + ", and this session cannot act as it (" +
-                                 e.what() +
-                                 "); its rows are deleted only as that role: run "
-                                 "pgmig testdata cleanup as " +
-                                 b[7].value_or("that role") + " (nothing was deleted)");
-            }
-        }
+                             " any more; refusing to delete its rows (nothing was deleted)");
         if (b[3]) {
             const std::string keys =
                 "SELECT " + *b[4] + " FROM (SELECT jsonb_populate_record(NULL::" + *b[3] +
@@ -375,7 +371,6 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
         }
         if (!dry_run)
             conn.query("DELETE FROM pg_migrate.testdata_batch WHERE id = $1::bigint", {*b[0]});
-        if (become) conn.query("SELECT pg_catalog.set_config('role', $1, true)", {*b[10]});
         out.push_back(r);
     }
     if (dry_run)
