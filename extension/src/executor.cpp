@@ -35,6 +35,7 @@ struct Migration {
     MigrationOptionLimits option_limits;
     std::vector<std::string> snapshot_tables;  // snapshot before applying (option / directive)
     std::string restore_snapshot_ids;  // rollback without a down script: restore these instead
+    std::string missing_snapshots;     // snapshots its last apply took that are gone
     std::vector<long> restore_ids;     // the same ids, in order; down_sql shows them as calls
     bool up_sql_is_empty = false;      // no statement, only whitespace or comments
 };
@@ -643,15 +644,28 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
         auto ids = pg::query(
             // Only snapshots taken for this migration before that apply: ids alone could
             // name unrelated snapshots after a dump and restore.
-            "SELECT pg_catalog.string_agg(s.id::text, ',' ORDER BY s.id) "
+            // Every snapshot that apply took must still be there and be its own: restoring
+            // some of them and reporting the rollback done would leave the other tables as
+            // the migration left them (a role with the snapshot grants may delete snapshot
+            // rows, and snapshot_drop or snapshot_prune may have removed one).
+            "SELECT pg_catalog.string_agg(s.id::text, ',' ORDER BY s.id), "
+            "       (SELECT pg_catalog.string_agg(x::text, ', ' ORDER BY x) "
+            "          FROM pg_catalog.unnest(last_apply.snapshot_ids) x "
+            "         WHERE x OPERATOR(pg_catalog.<>) ALL "
+            "               (pg_catalog.array_remove(pg_catalog.array_agg(s.id), NULL))) "
             "  FROM (SELECT l.snapshot_ids, l.started_at FROM pg_migrate.execution_log l "
             "         WHERE l.version = $1 AND l.operation = 'execute' AND l.status = 'succeeded' "
             "         ORDER BY l.id DESC LIMIT 1) last_apply "
-            "  JOIN pg_migrate.snapshot s ON s.id = ANY (last_apply.snapshot_ids) "
-            " WHERE s.migration_version = $1 AND s.label = 'before migration ' || $1 "
-            "   AND s.created_at <= last_apply.started_at",
+            "  LEFT JOIN pg_migrate.snapshot s ON s.id = ANY (last_apply.snapshot_ids) "
+            "   AND s.migration_version = $1 AND s.label = 'before migration ' || $1 "
+            "   AND s.created_at <= last_apply.started_at "
+            " GROUP BY last_apply.snapshot_ids",
             {m.version});
-        if (!ids.rows.at(0).at(0)) continue;
+        if (ids.rows.empty() || (!ids.rows.at(0).at(0) && !ids.rows.at(0).at(1))) continue;
+        if (ids.rows.at(0).at(1)) {
+            m.missing_snapshots = *ids.rows.at(0).at(1);
+            continue;  // no down script, and not every snapshot to restore instead
+        }
         m.restore_snapshot_ids = *ids.rows.at(0).at(0);
         // The "script" only shows (and numbers) the restores in logs and errors: each
         // statement stands for the restore of one id, which attempt_once() calls directly.
@@ -677,7 +691,11 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
                                     ? parse_problem(*m.down_sql, "down", m.version)
                                     : std::nullopt);
         if (!m.down_sql)
-            missing_down += (missing_down.empty() ? "" : ", ") + label(m);
+            missing_down += (missing_down.empty() ? "" : ", ") + label(m) +
+                            (m.missing_snapshots.empty()
+                                 ? ""
+                                 : " (the snapshot(s) " + m.missing_snapshots +
+                                       " its apply took, to restore instead, are gone)");
         else if (down_problems.back())
             unparsable += (unparsable.empty() ? "" : "; ") + *down_problems.back();
         else if (m.down_requires_no_transaction)
@@ -688,7 +706,12 @@ Datum migrate_rollback_impl(FunctionCallInfo fcinfo) {
         for (size_t i = 0; i < plan.size(); ++i) {
             const Migration &m = plan[i];
             if (!m.down_sql)
-                rows.push_back(result_row(m, "refused", std::nullopt, "no down script"));
+                rows.push_back(
+                    result_row(m, "refused", std::nullopt,
+                               m.missing_snapshots.empty()
+                                   ? "no down script"
+                                   : "no down script, and snapshot(s) " + m.missing_snapshots +
+                                         " its apply took, to restore instead, are gone"));
             else if (down_problems[i])
                 rows.push_back(
                     result_row(m, "refused", std::nullopt,

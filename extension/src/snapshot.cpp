@@ -374,8 +374,11 @@ int64_t restore_snapshot(long id) {
         "        AND (NOT t.relrowsecurity OR o.rolsuper OR o.rolbypassrls "
         "             OR (c.relowner OPERATOR(pg_catalog.=) t.relowner AND NOT "
         "t.relforcerowsecurity))), "
-        "       pg_catalog.pg_has_role(c.relowner, t.relowner, 'USAGE') "
-        "   AND pg_catalog.pg_has_role(t.relowner, 'USAGE') "
+        "       pg_catalog.pg_has_role(c.relowner, t.relowner, 'USAGE'), "
+        "       c.relowner OPERATOR(pg_catalog.=) (SELECT r.oid FROM pg_catalog.pg_roles r "
+        "                                           WHERE r.rolname OPERATOR(pg_catalog.=) "
+        "current_user), "
+        "       pg_catalog.pg_has_role(t.relowner, 'USAGE') "
         "  FROM pg_catalog.pg_class c, pg_catalog.pg_class t, pg_catalog.pg_roles o "
         " WHERE c.oid = $1::oid AND t.oid = $2::oid AND o.oid = c.relowner",
         {std::to_string(snapshot_oid), std::to_string(rel)});
@@ -433,7 +436,9 @@ int64_t restore_snapshot(long id) {
     // owner's: they go in without triggers only when that role could itself have turned the
     // triggers off (it has the table owner's rights), and the caller can too. Otherwise the
     // restore is that role's writes, and the triggers fire as they would for them.
-    const bool skip_triggers = trust.rows.at(0).at(2).value_or("f") == "t";
+    const bool owner_may_skip = trust.rows.at(0).at(2).value_or("f") == "t";
+    const bool caller_owns_snapshot = trust.rows.at(0).at(3).value_or("f") == "t";
+    const bool skip_triggers = owner_may_skip && trust.rows.at(0).at(4).value_or("f") == "t";
     auto triggers = pg::query(
         skip_triggers ? "SELECT pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', "
                         "t.tgrelid::regclass, t.tgname), "
@@ -453,12 +458,27 @@ int64_t restore_snapshot(long id) {
             "OPERATOR(pg_catalog.=) CASE pg_catalog.current_setting('session_replication_role') "
             "WHEN 'replica' THEN 'R' ELSE 'O' END)",
             {std::to_string(rel)});
+        // Those triggers would run as the caller: rows of one role, code of the table's
+        // owner, rights of a third (a superuser's, under migrate_rollback). Only the
+        // snapshot's owner restores it then, and its writes fire them as its own would.
+        if (firing.rows.at(0).at(0) && !owner_may_skip && !caller_owns_snapshot)
+            throw pg::UserError(
+                "42501",
+                "cannot restore snapshot " + s.id + ": its rows are " +
+                    trust.rows[0][0].value_or("?") + "'s, and the triggers of " + display + " (" +
+                    *firing.rows.at(0).at(0) + ") would fire for them with your rights",
+                trust.rows[0][0].value_or("?") +
+                    " may write the table but not turn its triggers off; a restore of its rows "
+                    "is its writes.",
+                "Restore it as " + trust.rows[0][0].value_or("its owner") +
+                    " (the triggers then fire as for its own writes), or take a snapshot of "
+                    "your own.");
         if (firing.rows.at(0).at(0))
-            pg::notice("snapshot " + s.id + " is restored with the triggers of " + display +
-                           " firing (" + *firing.rows.at(0).at(0) + ")",
-                       "Its rows are written as " + trust.rows[0][0].value_or("?") +
-                           "'s, who does not have the rights of the table's owner to turn "
-                           "them off. They run with search_path pg_catalog, pg_temp.");
+            pg::notice(
+                "snapshot " + s.id + " is restored with the triggers of " + display + " firing (" +
+                    *firing.rows.at(0).at(0) + ")",
+                "You do not have the rights of the table's owner to turn them off: they run as "
+                "for your own writes, with search_path pg_catalog, pg_temp.");
     }
     for (const auto &t : triggers.rows) pg::query(t.at(0).value().c_str());
 
