@@ -79,6 +79,13 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
     // The user's search_path, carried from statement to statement (a SET search_path in the
     // script holds for the statements after it); pgmig's own queries between them use its own.
     std::string path = conn.user_search_path();
+    // Who runs the statements: a statement that changes it (SET ROLE, SET SESSION
+    // AUTHORIZATION, RESET ALL, set_config('role')) fails the migration, as in
+    // migrate_execute(), before pgmig records anything as the other role.
+    const auto who_query =
+        "SELECT current_user::pg_catalog.text, session_user::pg_catalog.text, "
+        "pg_catalog.current_setting('role')";
+    const auto who = conn.query(who_query).rows.at(0);
     for (const auto &st : statements) {
         if (st.number < resume_from) continue;
         const ConcurrentIndex index = concurrent_index(st.sql);
@@ -95,9 +102,14 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
                     "SELECT format('DROP INDEX CONCURRENTLY %s', c.oid::regclass) FROM "
                     "pg_catalog.pg_class c "
                     "JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
-                    "WHERE c.relname = $1 AND NOT i.indisvalid "
+                    "WHERE c.relname = $1 AND NOT i.indisvalid AND i.indrelid = $2::oid "
                     "  AND c.relnamespace = (SELECT t.relnamespace FROM pg_catalog.pg_class t "
-                    "                         WHERE t.oid = $2::oid)",
+                    "                         WHERE t.oid = $2::oid) "
+                    // Not an index another session is building right now (it is invalid
+                    // until its build ends).
+                    "  AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_progress_create_index p "
+                    "                   WHERE p.index_relid = c.oid OR (p.relid = $2::oid AND "
+                    "                         p.index_relid = 0))",
                     {index.name, *table});
                 for (const auto &drop : invalid.rows) {
                     std::cerr << label << ": dropping invalid index " << index.name
@@ -121,6 +133,23 @@ std::optional<StatementFailure> run_outside_transaction(db::Connection &conn,
                 break;
             }
             if (ran) {
+                const auto now = conn.query(who_query).rows.at(0);
+                if (now != who) {
+                    // Back to the deploying role (a superuser session can; SET SESSION
+                    // AUTHORIZATION to another role cannot be undone, and then the
+                    // connection ends with the failure), then fail as migrate_execute does.
+                    try {
+                        conn.exec("RESET SESSION AUTHORIZATION; RESET ROLE");
+                    } catch (const db::DbError &) {
+                    }
+                    failure = StatementFailure{
+                        st.number, st.sql, "42501",
+                        "a migration statement may not change the role it runs as: it changed "
+                        "the current user from \"" +
+                            who[0].value_or("?") + "\" to \"" + now[0].value_or("?") +
+                            "\" (SET ROLE, SET SESSION AUTHORIZATION, RESET ALL or set_config)"};
+                    break;
+                }
                 done(st.number);  // outside the try: a recording error is not a statement error
                 break;
             }
