@@ -9,7 +9,7 @@
 
 MODULE_big   = pg_migrate
 MODULEDIR    = extension
-EXT_VERSIONS = 0.1.0 0.2.0 0.3.0 0.4.0 0.5.0
+EXT_VERSIONS = 0.1.0 0.2.0 0.3.0 0.4.0 0.5.0 0.6.0
 DATA         = extension/pg_migrate.control \
                extension/sql/pg_migrate--0.1.0.sql \
                $(wildcard extension/sql/pg_migrate--*--*.sql)

@@ -10,6 +10,7 @@
 #include "pg/result_rows.hpp"
 #include "pg/session_limits.hpp"
 #include "pg/spi.hpp"
+#include "pg/statement_analysis.hpp"
 #include "pg/statement_parser.hpp"
 #include "script_directives.hpp"
 
@@ -424,6 +425,26 @@ MigrationLimits effective_limits(const MigrationOptionLimits &o) {
             o.lock_retries.value_or(config::lock_retries), o.statement_timeout_ms.has_value()};
 }
 
+// Whether an applied migration's edited up script differs from the recorded one only in
+// comments and whitespace (migrate_accept_checksum accepts nothing else).
+Datum script_edit_is_cosmetic_impl(FunctionCallInfo fcinfo) {
+    const auto before = pg::text_arg(fcinfo, 0);
+    const auto after = pg::text_arg(fcinfo, 1);
+    if (!before || !after) PG_RETURN_NULL();
+    // Comments and whitespace only: the same tokens, and the same directives (which are
+    // comments, but change how the script runs).
+    const auto same_directives = [](const std::string &a, const std::string &b) {
+        const auto da = parse_directives(a), db = parse_directives(b);
+        if (da.size() != db.size()) return false;
+        for (size_t i = 0; i < da.size(); ++i)
+            if (da[i].name != db[i].name || da[i].argument != db[i].argument) return false;
+        return true;
+    };
+    const bool cosmetic =
+        same_directives(*before, *after) && pg::script_tokens(*before) == pg::script_tokens(*after);
+    PG_RETURN_BOOL(cosmetic);
+}
+
 }  // namespace pgm
 
 extern "C" {
@@ -438,5 +459,9 @@ Datum pgm_migrate_checksum(PG_FUNCTION_ARGS) {
 PG_FUNCTION_INFO_V1(pgm_migrate_statements);
 Datum pgm_migrate_statements(PG_FUNCTION_ARGS) {
     return pgm::pg::call_cpp(fcinfo, pgm::migrate_statements_impl);
+}
+PG_FUNCTION_INFO_V1(pgm_script_edit_is_cosmetic);
+Datum pgm_script_edit_is_cosmetic(PG_FUNCTION_ARGS) {
+    return pgm::pg::call_cpp(fcinfo, pgm::script_edit_is_cosmetic_impl);
 }
 }

@@ -308,6 +308,7 @@ run_pass() {
         "SELECT * FROM migrate_grant('pgm_shadow_grantee', 'monitor')"
     sqlcall "pg_migrate.grant_statements()" "SELECT * FROM pg_migrate.grant_statements()"
     sqlcall "pg_migrate.repair_reason_check(text)" "SELECT pg_migrate.repair_reason_check('a reason')"
+    sqlcall "pg_migrate.script_edit_is_cosmetic(text,text)" "SELECT pg_migrate.script_edit_is_cosmetic('SELECT 1', 'select 1 -- x')"
     sqlcall "migrate_register(...) of 7, then migrate_forget(text,text)" \
         "SELECT migrate_register('7', 'never_applied', 'SELECT 1;')" \
         "SELECT migrate_forget('7', 'registered by mistake')"

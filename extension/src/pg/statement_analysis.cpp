@@ -13,6 +13,8 @@ extern "C" {
 #include "parser/parse_coerce.h"
 #include "parser/parse_type.h"
 #include "storage/lock.h"
+// The lexer's token numbers (IDENT, SCONST, ...), after the node types its union names.
+#include "parser/gramparse.h"
 }
 
 #include <algorithm>
@@ -243,6 +245,38 @@ std::string check_expression_text(const std::string &script, const Constraint *c
     if (open_at < 0 || close_at <= open_at || expr_at <= open_at || expr_at >= close_at) return "";
     return script.substr(open_at + 1, close_at - open_at - 1);
 }
+
+}  // namespace
+
+std::vector<std::string> script_tokens(const std::string &script) {
+    std::vector<std::string> out;
+    std::vector<std::string> *tokens = &out;
+    const char *text = script.c_str();
+    guarded([tokens, text] {
+        core_yy_extra_type extra;
+        core_yyscan_t scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+        for (;;) {
+            core_YYSTYPE value;
+            YYLTYPE at = 0;
+            const int token = core_yylex(&value, &at, scanner);
+            if (token == 0) break;
+            // A keyword or punctuation is its token number alone; the tokens that carry a
+            // value carry it too (identifiers already folded, constants unquoted). The
+            // value's union member is read only for the tokens that set it.
+            std::string t = std::to_string(token);
+            if (token == ICONST || token == PARAM)
+                t += ":" + std::to_string(value.ival);
+            else if (token == IDENT || token == UIDENT || token == FCONST || token == SCONST ||
+                     token == USCONST || token == BCONST || token == XCONST || token == Op)
+                t += ":" + std::string(value.str);
+            tokens->push_back(std::move(t));
+        }
+        scanner_finish(scanner);
+    });
+    return out;
+}
+
+namespace {
 
 bool is_serial_type(const TypeName *t) {
     if (t == nullptr || t->names == NIL) return false;
