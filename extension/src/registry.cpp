@@ -12,9 +12,11 @@
 #include "pg/spi.hpp"
 #include "pg/statement_analysis.hpp"
 #include "pg/statement_parser.hpp"
+#include "pg/subtransaction.hpp"
 #include "script_directives.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <map>
 
 namespace pgm {
@@ -440,8 +442,26 @@ Datum script_edit_is_cosmetic_impl(FunctionCallInfo fcinfo) {
             if (da[i].name != db[i].name || da[i].argument != db[i].argument) return false;
         return true;
     };
-    const bool cosmetic =
-        same_directives(*before, *after) && pg::script_tokens(*before) == pg::script_tokens(*after);
+    // Under both values of standard_conforming_strings: the session that runs the script
+    // again may have either (a database or role default), and 'x\' -- ', 1 is one literal
+    // under one and a literal, a comment and more under the other.
+    // A text the lexer refuses under a setting (an unterminated literal) has no tokens
+    // there: equal only to another it refuses. Lexed in a subtransaction, as the error
+    // is caught and the call goes on.
+    const auto tokens = [](const std::string &text, bool standard_conforming) {
+        pg::Subtransaction sub;
+        try {
+            auto out = pg::script_tokens(text, standard_conforming);
+            sub.commit();
+            return std::optional<std::vector<std::string>>(std::move(out));
+        } catch (const pg::PgError &) {
+            sub.rollback();
+            return std::optional<std::vector<std::string>>();
+        }
+    };
+    const bool cosmetic = same_directives(*before, *after) &&
+                          tokens(*before, true) == tokens(*after, true) &&
+                          tokens(*before, false) == tokens(*after, false);
     PG_RETURN_BOOL(cosmetic);
 }
 

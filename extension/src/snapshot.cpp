@@ -461,15 +461,17 @@ int64_t restore_snapshot(long id) {
         // Those triggers would run as the caller: rows of one role, code of the table's
         // owner, rights of a third (a superuser's, under migrate_rollback). Only the
         // snapshot's owner restores it then, and its writes fire them as its own would.
-        if (firing.rows.at(0).at(0) && !owner_may_skip && !caller_owns_snapshot)
+        // (A caller without the owner's rights restoring the owner's snapshot: the same.)
+        if (firing.rows.at(0).at(0) && !caller_owns_snapshot)
             throw pg::UserError(
                 "42501",
                 "cannot restore snapshot " + s.id + ": its rows are " +
                     trust.rows[0][0].value_or("?") + "'s, and the triggers of " + display + " (" +
                     *firing.rows.at(0).at(0) + ") would fire for them with your rights",
-                trust.rows[0][0].value_or("?") +
-                    " may write the table but not turn its triggers off; a restore of its rows "
-                    "is its writes.",
+                "The triggers cannot be turned off here (that needs the rights of the table's "
+                "owner, for you and for the snapshot's owner), so the restore would be a write "
+                "of " +
+                    trust.rows[0][0].value_or("?") + "'s rows with your rights.",
                 "Restore it as " + trust.rows[0][0].value_or("its owner") +
                     " (the triggers then fire as for its own writes), or take a snapshot of "
                     "your own.");

@@ -57,6 +57,21 @@ sleep 0.5
 check_eq "migrate_activity() runs and still sees a session calling migrate_execute(" "1" \
     "$(q -c "SELECT jsonb_array_length(migrate_activity()->'sessions')" 2>&1 | grep -v WARNING)"
 wait $sleeper
+# Found by the second review: the same text lexes differently under the two settings. A
+# script applied with it on, "SELECT 'x\' -- ', 1;", is one statement; with it off, the
+# literal ends after -- and the rest is a comment. A "comment-only" edit with it on adds a
+# statement that a session with it off runs.
+q >/dev/null <<'SQL'
+SET standard_conforming_strings = on; SET client_min_messages = error;
+CREATE TABLE victim (id int); INSERT INTO victim VALUES (1);
+SELECT migrate_register('2', 'legacy', E'SELECT \'x\\\' -- \', 1;\n', 'SELECT 1;');
+SELECT count(*) FROM migrate_execute();
+SQL
+check_eq "an edit that is a comment under one setting and a statement under the other is refused" \
+    "ERROR:  the new text of migration 2 (legacy) changes its statements or directives, not only comments or whitespace" \
+    "$(err -c "SET ROLE pgm_rev_repair; SELECT migrate_accept_checksum('2', E'SELECT \\'x\\\\\\' -- \\', 1; DROP TABLE victim; --\\n', 'fix comment typo')")"
+check_eq "the same edit with a real comment only is accepted" "accepted" \
+    "$(q -c "SET ROLE pgm_rev_repair; SELECT migrate_accept_checksum('2', E'-- legacy\\nSELECT \\'x\\\\\\' -- \\', 1;\\n', 'comment')" 2>/dev/null | tail -1)"
 q -c "ALTER DATABASE $db RESET standard_conforming_strings" >/dev/null
 
 echo "== a backfill under row-level security"

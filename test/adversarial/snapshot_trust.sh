@@ -179,6 +179,13 @@ q -c "TRUNCATE audit_log" >/dev/null
 oid=$(q -c "SELECT snapshot_create('audited', 'owner-owned')")
 check_eq "a snapshot the table's owner took restores with the triggers off" "1" "$(q -c "SELECT snapshot_restore($oid)")"
 check_eq "and the audit trigger did not fire" "0" "$(q -c "SELECT count(*) FROM audit_log")"
+# Found by the second review: the table owner's snapshot, restored by a role that may write
+# the table but not alter it, fired the owner's triggers with that role's rights.
+q -c "GRANT SELECT ON pg_migrate_snapshots.$(q -c "SELECT snapshot_table FROM pg_migrate.snapshot WHERE id = $oid") TO pgm_snap_user" >/dev/null
+check_eq "a role without the owner's rights may not restore the owner's snapshot of a table with triggers" \
+    "ERROR:  cannot restore snapshot $oid: its rows are postgres's, and the triggers of public.audited (t_always, t_audit, t_origin) would fire for them with your rights" \
+    "$(err -c "SET ROLE pgm_snap_user; SELECT snapshot_restore($oid)")"
+check_eq "and nothing fired" "0" "$(q -c "SELECT count(*) FROM audit_log")"
 q -c "REVOKE ALL ON audited, audit_log FROM pgm_snap_user" >/dev/null
 
 echo "== snapshot table names squatted ahead of time"

@@ -248,13 +248,15 @@ std::string check_expression_text(const std::string &script, const Constraint *c
 
 }  // namespace
 
-std::vector<std::string> script_tokens(const std::string &script) {
+std::vector<std::string> script_tokens(const std::string &script, bool standard_conforming) {
     std::vector<std::string> out;
     std::vector<std::string> *tokens = &out;
     const char *text = script.c_str();
-    guarded([tokens, text] {
+    guarded([tokens, text, standard_conforming] {
         core_yy_extra_type extra;
         core_yyscan_t scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+        // scanner_init copied the session's setting; the lexer reads this copy.
+        extra.standard_conforming_strings = standard_conforming;
         for (;;) {
             core_YYSTYPE value;
             YYLTYPE at = 0;

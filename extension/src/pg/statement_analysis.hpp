@@ -43,9 +43,10 @@ struct StatementAnalysis {
 // Throws PgError on a syntax error. Needs an SPI connection (catalog lookups).
 std::vector<StatementAnalysis> analyze_statements(const std::string &script);
 
-// The script's tokens as PostgreSQL's lexer reads them under this session's settings, each
-// with its value (identifiers folded, string constants unquoted), without comments or
-// whitespace: two scripts with the same tokens are the same statements.
-std::vector<std::string> script_tokens(const std::string &script);
+// The script's tokens as PostgreSQL's lexer reads them with standard_conforming_strings
+// as given, each with its value (identifiers folded, string constants unquoted), without
+// comments or whitespace: two scripts with the same tokens are the same statements, under
+// that setting.
+std::vector<std::string> script_tokens(const std::string &script, bool standard_conforming_strings);
 
 }  // namespace pgm::pg
