@@ -13,7 +13,10 @@
 #include "exit_code.hpp"
 #include "interrupt.hpp"
 #include "migrations/terminal_text.hpp"
+#include "usage_message.hpp"
 #include "version.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace pgmig {
 namespace {
@@ -27,7 +30,7 @@ constexpr std::string_view kDescription =
     "applies seed files.\n"
     "\n"
     "Commands: init, new, status, up, down, drift, seed, adopt, run-all, preflight, health,\n"
-    "validate, lint, snapshot, monitor, testdata, backup.\n"
+    "validate, lint, snapshot, monitor, testdata, repair, backup.\n"
     "`pgmig <command> --help` shows each command's options and examples.\n";
 
 constexpr std::string_view kFooter =
@@ -43,7 +46,28 @@ constexpr std::string_view kFooter =
     "  2  usage error: the command line is wrong; no migration was applied\n"
     "  3  refused by a safety check; no migration was applied\n";
 
-void print_error(std::string_view message) {
+// --json anywhere before a "--": errors are JSON on stderr then, {"error", "exit_code"}. Read
+// from argv itself, so that errors in parsing the command line are JSON too.
+bool json_errors = false;
+
+bool wants_json(int argc, char **argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--") break;
+        if (a == "--json") return true;
+    }
+    return false;
+}
+
+void print_error(std::string_view message, ExitCode code) {
+    if (json_errors) {
+        // JSON escapes control characters itself; the text is the same as without --json.
+        std::cerr << nlohmann::json{{"error", std::string(message)},
+                                    {"exit_code", static_cast<int>(code)}}
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
+        return;
+    }
     // Messages quote names and values from the database and from files: never raw.
     std::cerr << "pgmig: error: " << migrations::escape_for_terminal(message, true) << "\n";
 }
@@ -103,33 +127,36 @@ int main(int argc, char **argv) {
     using pgmig::ExitCode;
     CLI::App app{"", "pgmig"};
     pgmig::interrupt::install();
+    pgmig::json_errors = pgmig::wants_json(argc, argv);
+    const auto failed = [] {
+        return pgmig::interrupt::requested() ? static_cast<ExitCode>(pgmig::interrupt::kExitCode)
+                                             : ExitCode::kFailed;
+    };
     try {
         return pgmig::run(app, argc, argv);
     } catch (const CLI::Success &e) {
         return app.exit(e);  // --help or --version: printed to stdout
     } catch (const CLI::ParseError &e) {
-        pgmig::print_error(e.what());
-        std::cerr << "Run pgmig --help for usage.\n";
+        pgmig::print_error(pgmig::usage_message(e, app), ExitCode::kUsageError);
+        if (!pgmig::json_errors) std::cerr << "Run pgmig --help for usage.\n";
         return static_cast<int>(ExitCode::kUsageError);
     } catch (const pgmig::interrupt::Interrupted &e) {
-        pgmig::print_error(e.what());
+        pgmig::print_error(e.what(), static_cast<ExitCode>(pgmig::interrupt::kExitCode));
         return pgmig::interrupt::kExitCode;
     } catch (const pgmig::UsageError &e) {
-        pgmig::print_error(e.what());
+        pgmig::print_error(e.what(), ExitCode::kUsageError);
         return static_cast<int>(ExitCode::kUsageError);
     } catch (const pgmig::db::DbError &e) {
-        pgmig::print_error(e.describe());
-        return pgmig::interrupt::requested() ? pgmig::interrupt::kExitCode
-                                             : static_cast<int>(ExitCode::kFailed);
+        pgmig::print_error(e.describe(), failed());
+        return static_cast<int>(failed());
     } catch (const pgmig::RefusedBySafetyCheck &e) {
-        pgmig::print_error(e.what());
+        pgmig::print_error(e.what(), ExitCode::kRefusedBySafetyCheck);
         return static_cast<int>(ExitCode::kRefusedBySafetyCheck);
     } catch (const std::exception &e) {
-        pgmig::print_error(e.what());
-        return pgmig::interrupt::requested() ? pgmig::interrupt::kExitCode
-                                             : static_cast<int>(ExitCode::kFailed);
+        pgmig::print_error(e.what(), failed());
+        return static_cast<int>(failed());
     } catch (...) {
-        pgmig::print_error("unexpected failure of an unknown kind");
+        pgmig::print_error("unexpected failure of an unknown kind", ExitCode::kFailed);
         return static_cast<int>(ExitCode::kFailed);
     }
 }

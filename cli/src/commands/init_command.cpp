@@ -2,6 +2,7 @@
 #include "commands/command.hpp"
 #include "db/connection.hpp"
 #include "migrations/extension_setup.hpp"
+#include "ui/output.hpp"
 
 #include <filesystem>
 #include <iostream>
@@ -23,15 +24,27 @@ void setup_init(CLI::App &app, GlobalOptions &global, Run &run) {
     cmd->callback([schema, &global, &run] {
         run = [schema, &global] {
             db::Connection conn(global.connection.db);
-            if (auto version = migrations::installed_extension_version(conn))
-                std::cout << "extension pg_migrate " << *version << " already installed\n";
-            else
-                std::cout << "created extension pg_migrate "
-                          << migrations::create_extension(conn, *schema) << "\n";
-            if (std::filesystem::create_directories(global.dir))
-                std::cout << "created folder " << global.dir << "/\n";
-            else
-                std::cout << "folder " << global.dir << "/ exists\n";
+            std::string version;
+            bool created_extension = false;
+            if (auto installed = migrations::installed_extension_version(conn)) {
+                version = *installed;
+            } else {
+                version = migrations::create_extension(conn, *schema);
+                created_extension = true;
+            }
+            const bool created_folder = std::filesystem::create_directories(global.dir);
+            if (global.json) {
+                ui::print_json(std::cout, {{"extension_version", version},
+                                           {"created_extension", created_extension},
+                                           {"folder", global.dir},
+                                           {"created_folder", created_folder}});
+                return 0;
+            }
+            std::cout << (created_extension ? "created extension pg_migrate "
+                                            : "extension pg_migrate ")
+                      << version << (created_extension ? "" : " already installed") << "\n";
+            std::cout << (created_folder ? "created folder " : "folder ") << global.dir
+                      << (created_folder ? "/\n" : "/ exists\n");
             return 0;
         };
     });

@@ -5,6 +5,7 @@
 #include "db/connection.hpp"
 #include "exit_code.hpp"
 #include "migrations/registration.hpp"
+#include "migrations/terminal_text.hpp"
 #include "ui/output.hpp"
 
 #include <chrono>
@@ -44,7 +45,9 @@ void setup_run_all(CLI::App &app, GlobalOptions &global, Run &run) {
     cmd->footer(
         "Steps: preflight -> snapshot -> up -> seed -> validate -> health. Each prints its own\n"
         "report; a failing step stops the run with its exit code (3 for a refusing\n"
-        "pre-flight). Human output only.\n\n"
+        "pre-flight, 2 for a usage error). With --json the steps' reports go to stderr\n"
+        "and stdout holds {\"steps\": [{\"step\", \"result\", \"seconds\", \"exit_code\",\n"
+        "\"error\"}], \"exit_code\"}.\n\n"
         "Example:\n  pgmig run-all --snapshot user_profiles");
     cmd->callback([opts, &global, &run] {
         run = [opts, &global] {
@@ -85,40 +88,74 @@ void setup_run_all(CLI::App &app, GlobalOptions &global, Run &run) {
             steps.push_back({"health", [&] { return run_health(human); }, false});
 
             ui::Table summary{{"step", "result", "seconds"}, {}};
+            nlohmann::json json_steps = nlohmann::json::array();
             int exit_code = 0;
+            // With --json the steps' own reports go to stderr: stdout is the one document.
+            std::streambuf *stdout_buffer = std::cout.rdbuf();
+            struct RestoreStdout {
+                std::streambuf *buffer;
+                ~RestoreStdout() { std::cout.rdbuf(buffer); }
+            } restore{stdout_buffer};
+            if (global.json) std::cout.rdbuf(std::cerr.rdbuf());
             for (size_t i = 0; i < steps.size(); ++i) {
                 const auto &step = steps[i];
                 std::cout << "\n[" << i + 1 << "/" << steps.size() << "] " << step.name << "\n";
                 if (step.skipped) {
                     std::cout << "skipped\n";
                     summary.rows.push_back({step.name, "skipped", ""});
+                    json_steps.push_back({{"step", step.name}, {"result", "skipped"}});
                     continue;
                 }
                 const auto t0 = std::chrono::steady_clock::now();
                 int code = 0;
                 std::string error;
+                // A step's exception means what it means for that command alone: a refusal
+                // is 3, a usage error 2, anything else 1.
                 try {
                     code = step.run();
-                } catch (const std::exception &e) {
-                    code = 1;
+                } catch (const RefusedBySafetyCheck &e) {
+                    code = static_cast<int>(ExitCode::kRefusedBySafetyCheck);
                     error = e.what();
-                    std::cerr << "pgmig: error: " << error << "\n";
+                } catch (const UsageError &e) {
+                    code = static_cast<int>(ExitCode::kUsageError);
+                    error = e.what();
+                } catch (const db::DbError &e) {
+                    code = static_cast<int>(ExitCode::kFailed);
+                    error = e.describe();
+                } catch (const std::exception &e) {
+                    code = static_cast<int>(ExitCode::kFailed);
+                    error = e.what();
                 }
+                if (!error.empty())
+                    std::cerr << "pgmig: error: " << migrations::escape_for_terminal(error, true)
+                              << "\n";
                 char secs[32];
                 snprintf(
                     secs, sizeof secs, "%.1f",
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
                 // health is a report: a critical overall does not undo the run that just worked.
                 const bool failed = code != 0 && step.name != "health";
-                summary.rows.push_back(
-                    {step.name, ui::status_text(failed ? "failed" : (code ? "warn" : "pass")),
-                     secs});
+                const std::string result = failed ? "failed" : (code ? "warn" : "pass");
+                summary.rows.push_back({step.name, ui::status_text(result), secs});
+                nlohmann::json js = {{"step", step.name},
+                                     {"result", result},
+                                     {"seconds", std::stod(secs)},
+                                     {"exit_code", code}};
+                if (!error.empty()) js["error"] = error;
+                json_steps.push_back(js);
                 if (failed) {
                     exit_code = code;
-                    for (size_t j = i + 1; j < steps.size(); ++j)
+                    for (size_t j = i + 1; j < steps.size(); ++j) {
                         summary.rows.push_back({steps[j].name, "not run", ""});
+                        json_steps.push_back({{"step", steps[j].name}, {"result", "not run"}});
+                    }
                     break;
                 }
+            }
+            if (global.json) {
+                std::cout.rdbuf(stdout_buffer);
+                ui::print_json(std::cout, {{"steps", json_steps}, {"exit_code", exit_code}});
+                return exit_code;
             }
             std::cout << "\nsummary\n";
             ui::print_table(std::cout, summary);

@@ -63,6 +63,21 @@ void run_preflight(db::Connection &conn, const std::string &to) {
             "\n(pgmig preflight shows every check; --no-preflight skips them)");
 }
 
+// After registration: --to must name a registered migration, and --atomic cannot include
+// one that must run outside a transaction (usage errors, exit 2).
+void check_to_and_atomic(db::Connection &conn, const UpOptions &opts) {
+    if (!opts.to.empty() &&
+        conn.query("SELECT 1 FROM pg_migrate.migration WHERE version_order = $1::numeric",
+                   {opts.to})
+            .rows.empty())
+        throw UsageError("--to " + opts.to + " is not a migration version");
+    if (opts.atomic)
+        for (const auto &m : load_plan(conn, opts.to))
+            if (m.outside_transaction)
+                throw UsageError("--atomic cannot include migration " + m.version +
+                                 ", which must run outside a transaction");
+}
+
 // Runs a no-transaction migration statement by statement, resuming after the last statement
 // that finished. Returns its result row.
 ResultRow run_outside_transaction(db::Connection &conn, const PlannedMigration &m) {
@@ -233,6 +248,17 @@ int run_up(const UpOptions &given, const GlobalOptions &global) {
     migrations::apply_repeatables(conn, folder.repeatables, true);
     std::vector<ResultRow> results;
     if (opts.dry_run) {
+        // What up would refuse, refused the same way (same message, same exit code): the
+        // files are registered, --to and --atomic checked and the pre-flight run, in a
+        // transaction rolled back afterwards.
+        {
+            DeployLock lock(conn, opts.lock_wait_seconds);  // registering takes it too
+            db::Transaction probe(conn);
+            migrations::register_files_in_transaction(conn, folder);
+            check_to_and_atomic(conn, opts);
+            if (!opts.no_preflight) run_preflight(conn, opts.to);
+            probe.rollback();
+        }
         results = dry_run(conn, folder, opts.to);
         add_repeatables(conn, folder, true, &results);
     } else {
@@ -242,18 +268,9 @@ int run_up(const UpOptions &given, const GlobalOptions &global) {
             if (!global.json && (counts.registered || counts.updated))
                 std::cerr << "registered " << counts.registered << ", updated " << counts.updated
                           << " migration(s)\n";
-            if (!opts.to.empty() &&
-                conn.query("SELECT 1 FROM pg_migrate.migration WHERE version_order = $1::numeric",
-                           {opts.to})
-                    .rows.empty())
-                throw UsageError("--to " + opts.to + " is not a migration version");
+            check_to_and_atomic(conn, opts);
             if (!opts.no_preflight) run_preflight(conn, opts.to);
             const auto plan = load_plan(conn, opts.to);
-            if (opts.atomic)
-                for (const auto &m : plan)
-                    if (m.outside_transaction)
-                        throw UsageError("--atomic cannot include migration " + m.version +
-                                         ", which must run outside a transaction");
             size_t i = 0;
             bool failed = false;
             ui::ProgressBar bar("applying migrations", plan.size(), "migrations");

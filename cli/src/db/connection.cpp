@@ -295,7 +295,10 @@ Result Connection::query(const std::string &given, const std::vector<Value> &par
     Result out;
     const int ncols = PQnfields(r.get());
     const int nrows = PQntuples(r.get());
-    for (int c = 0; c < ncols; ++c) out.columns.emplace_back(PQfname(r.get(), c));
+    for (int c = 0; c < ncols; ++c) {
+        out.columns.emplace_back(PQfname(r.get(), c));
+        out.column_types.push_back(static_cast<unsigned>(PQftype(r.get(), c)));
+    }
     const char *affected = PQcmdTuples(r.get());
     if (affected && *affected) out.affected = std::stoll(affected);
     out.rows.reserve(nrows);

@@ -19,6 +19,7 @@ using Row = std::vector<Value>;
 
 struct Result {
     std::vector<std::string> columns;
+    std::vector<unsigned> column_types;  // each column's type OID (PQftype)
     std::vector<Row> rows;
     int64_t affected = 0;  // rows an INSERT/UPDATE/DELETE changed (PQcmdTuples)
 };

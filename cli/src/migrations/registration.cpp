@@ -16,8 +16,15 @@ void require_extension(db::Connection &conn) {
 }
 
 RegistrationCounts register_files(db::Connection &conn, const MigrationFolder &folder) {
-    RegistrationCounts counts;
     db::Transaction tx(conn);
+    const RegistrationCounts counts = register_files_in_transaction(conn, folder);
+    tx.commit();
+    return counts;
+}
+
+RegistrationCounts register_files_in_transaction(db::Connection &conn,
+                                                 const MigrationFolder &folder) {
+    RegistrationCounts counts;
     for (const auto &m : folder.migrations) {
         auto r = conn.query("SELECT @extschema@.migrate_register($1, $2, $3, $4, $5)",
                             {m.version, m.name, m.up_sql, m.down_sql, m.verify_sql});
@@ -29,7 +36,6 @@ RegistrationCounts register_files(db::Connection &conn, const MigrationFolder &f
         else
             ++counts.unchanged;
     }
-    tx.commit();
     return counts;
 }
 
