@@ -84,5 +84,36 @@ printf 'ALTER TABLE accounts ADD COLUMN email text; -- and more\nALTER TABLE acc
 check_eq "an applied file edited since: both exit 1" "1 1" "$(both)"
 check_eq "with the same message" same "$(same_error)"
 check_eq "nothing ran" f "$(q "SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'accounts'::regclass AND attname = 'plan')")"
+
+echo "== status --strict, lint and preflight agree with up"
+printf 'ALTER TABLE accounts ADD COLUMN email text;\n' >migrations/1_email.up.sql
+check_eq "the file as applied again: up succeeds" 0 "$("$pgmig" up >/dev/null 2>&1; echo $?)"
+mv migrations/1_email.up.sql migrations/1_add_email.up.sql
+set +e
+"$pgmig" status --strict >status.out 2>&1
+st=$?
+"$pgmig" preflight >/dev/null 2>pre.err
+pre=$?
+set -e
+check_eq "a renamed applied file: status --strict fails (1)" 1 "$st"
+check_contains "saying it was renamed, and what up does" "renamed  registered as email (applied): up refuses a new name" "$(cat status.out)"
+check_eq "up and its dry run refuse it (1)" "1 1" "$(both)"
+check_eq "with the same message" same "$(same_error)"
+check_eq "and preflight (1), with that message" "1 same" \
+    "$pre $(diff <(grep '^pgmig: error' pre.err) <(grep '^pgmig: error' real.err) && echo same)"
+mv migrations/1_add_email.up.sql migrations/1_email.up.sql
+printf 'ALTER TABLE accounts ADD COLUMN plan text NOT NULL;\n' >migrations/3_plan.up.sql
+set +e
+lint=$("$pgmig" lint 2>&1)
+lrc=$?
+set -e
+check_eq "pgmig lint without files lints the migrations not applied: exit 1 on the error" 1 "$lrc"
+check_contains "naming the file" "migrations/3_plan.up.sql" "$lint"
+check_eq "and only those" 0 "$(echo "$lint" | grep -c '1_email\|2_index')"
+check_contains "up --dry-run warns before" "warning: migration 3 (plan), statement 1: lint error adding-required-field" \
+    "$("$pgmig" up --dry-run 2>&1)"
+out=$("$pgmig" up 2>&1)
+check_eq "up warns and applies it (lint is advice)" "applied" "$(q "SELECT state FROM pg_migrate.migration WHERE version = '3'")"
+check_contains "the warning" "warning: migration 3 (plan), statement 1: lint error adding-required-field" "$out"
 dropdb "$db"
 finish_checks

@@ -63,6 +63,26 @@ void run_preflight(db::Connection &conn, const std::string &to) {
             "\n(pgmig preflight shows every check; --no-preflight skips them)");
 }
 
+// Pending migrations with lint errors are applied (lint is advice, and the pre-flight counts
+// them), but said first, on stderr, each finding with its migration.
+void warn_lint_errors(db::Connection &conn, const std::string &to, bool json) {
+    if (json) return;
+    auto r = conn.query(
+        "SELECT m.version, m.name, l.statement_number, l.rule, l.message "
+        "  FROM pg_migrate.migration m, pg_migrate.lint_in_path(m.up_sql, $2) l "
+        " WHERE m.state <> 'applied' AND ($1::numeric IS NULL OR m.version_order <= $1::numeric) "
+        "   AND l.severity = 'error' ORDER BY m.version_order, l.statement_number",
+        {to.empty() ? db::Value() : db::Value(to), conn.user_search_path()});
+    for (const auto &row : r.rows)
+        std::cerr << "warning: migration " << row[0].value_or("") << " ("
+                  << migrations::escape_for_terminal(row[1].value_or("")) << "), statement "
+                  << row[2].value_or("") << ": lint error " << row[3].value_or("") << ": "
+                  << migrations::escape_for_terminal(row[4].value_or("")) << "\n";
+    if (!r.rows.empty())
+        std::cerr << "(pgmig lint shows the findings with safer alternatives; they do not stop "
+                     "up)\n";
+}
+
 // After registration: --to must name a registered migration, and --atomic cannot include
 // one that must run outside a transaction (usage errors, exit 2).
 void check_to_and_atomic(db::Connection &conn, const UpOptions &opts) {
@@ -125,7 +145,9 @@ std::vector<ResultRow> dry_run(db::Connection &conn, const migrations::Migration
         migrations::compare(migrations::file_sides(folder), migrations::database_sides(conn));
     std::vector<ResultRow> out;
     for (const auto &r : rows) {
-        if (r.state == "applied" || r.state == "missing-file" || r.state == "modified") continue;
+        if (r.state == "applied" || r.state == "missing-file" || r.state == "modified" ||
+            r.state == "renamed")
+            continue;
         if (!to.empty() && pgm::compare_versions(r.version, to) > 0) continue;
         std::string up;
         bool found = false;
@@ -257,6 +279,7 @@ int run_up(const UpOptions &given, const GlobalOptions &global) {
             migrations::register_files_in_transaction(conn, folder);
             check_to_and_atomic(conn, opts);
             if (!opts.no_preflight) run_preflight(conn, opts.to);
+            warn_lint_errors(conn, opts.to, global.json);
             probe.rollback();
         }
         results = dry_run(conn, folder, opts.to);
@@ -270,6 +293,7 @@ int run_up(const UpOptions &given, const GlobalOptions &global) {
                           << " migration(s)\n";
             check_to_and_atomic(conn, opts);
             if (!opts.no_preflight) run_preflight(conn, opts.to);
+            warn_lint_errors(conn, opts.to, global.json);
             const auto plan = load_plan(conn, opts.to);
             size_t i = 0;
             bool failed = false;

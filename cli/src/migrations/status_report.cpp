@@ -36,7 +36,13 @@ std::vector<StatusRow> compare(const std::vector<FileSide> &files,
             const DatabaseSide &d = *it->second;
             row.registered = true;
             row.state = d.state;
-            if (d.state == "applied" && d.applied_checksum != f->checksum) {
+            if (d.name != f->name) {
+                // Registration refuses a second name for a version, so up would stop here.
+                row.state = "renamed";
+                row.note = "registered as " + d.name + " (" + d.state +
+                           "): up refuses a new name for a version; rename the file back, or "
+                           "give it a new version";
+            } else if (d.state == "applied" && d.applied_checksum != f->checksum) {
                 row.state = "modified";
                 row.note = "the file changed after it was applied";
             }

@@ -22,7 +22,8 @@ struct StatusRow {
     bool registered = false;    // known to the database
     std::string note;
     bool problem() const {
-        return state == "modified" || state == "missing-file" || state == "failed" || out_of_order;
+        return state == "modified" || state == "renamed" || state == "missing-file" ||
+               state == "failed" || out_of_order;
     }
 };
 

@@ -83,7 +83,8 @@ std::string status_text(const std::string &status) {
     if (status == "applied" || status == "pass" || status == "rolled_back" || status == "healthy")
         code = "32";
     else if (status == "failed" || status == "fail" || status == "modified" ||
-             status == "missing-file" || status == "critical" || status == "error")
+             status == "renamed" || status == "missing-file" || status == "critical" ||
+             status == "error")
         code = "31";
     else if (status == "pending" || status == "warn" || status == "warning" || status == "skipped")
         code = "33";
