@@ -2,7 +2,11 @@
 // and one documented exit code. Commands hold the work; main holds none.
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <optional>
+#include <vector>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -13,6 +17,7 @@
 #include "exit_code.hpp"
 #include "interrupt.hpp"
 #include "migrations/terminal_text.hpp"
+#include "project_config.hpp"
 #include "usage_message.hpp"
 #include "version.hpp"
 
@@ -36,9 +41,18 @@ constexpr std::string_view kDescription =
 constexpr std::string_view kFooter =
     "Connection:\n"
     "  --db takes a libpq conninfo (\"host=db1 dbname=app user=deploy\") or a URL\n"
-    "  (\"postgresql://deploy@db1:5432/app\"). Without --db, pgmig uses DATABASE_URL;\n"
-    "  without that, libpq's own environment (PGHOST, PGPORT, PGDATABASE, PGUSER,\n"
-    "  PGPASSWORD, PGSERVICE, ...) and ~/.pgpass apply.\n"
+    "  (\"postgresql://deploy@db1:5432/app\"). Without --db, pgmig uses PGMIG_DB, then\n"
+    "  DATABASE_URL, then db in pgmig.toml; without those, libpq's own environment\n"
+    "  (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSERVICE, ...) and ~/.pgpass.\n"
+    "\n"
+    "Settings:\n"
+    "  Any long option can be set in pgmig.toml (in the working directory, or\n"
+    "  --config FILE) and as PGMIG_<OPTION> (PGMIG_LOCK_WAIT=30 is --lock-wait 30).\n"
+    "  A flag wins over PGMIG_*, which wins over the file. In the file, top-level keys\n"
+    "  are global options and a table is a command:\n"
+    "    dir = \"db/migrations\"\n"
+    "    [up]\n"
+    "    lock-wait = 30\n"
     "\n"
     "Exit codes:\n"
     "  0  success\n"
@@ -73,10 +87,10 @@ void print_error(std::string_view message, ExitCode code) {
 }
 
 void add_connection_options(CLI::App &app, ConnectionOptions &connection) {
+    // DATABASE_URL is read with the other settings (project_config.hpp), below PGMIG_DB.
     app.add_option("--db", connection.db,
                    "Database to work on: libpq conninfo or postgresql:// URL")
-        ->type_name("CONNINFO|URL")
-        ->envname("DATABASE_URL");
+        ->type_name("CONNINFO|URL");
 }
 
 int run(CLI::App &app, int argc, char **argv) {
@@ -113,6 +127,27 @@ int run(CLI::App &app, int argc, char **argv) {
     commands::setup_snapshot(app, global, command);
     commands::setup_repair(app, global, command);
     commands::setup_backup(app, global, command);
+
+    // pgmig.toml (or --config FILE) and PGMIG_* variables: defaults the command line overrides.
+    std::string config_file;
+    app.add_option("--config", config_file,
+                   "Project settings file (default: ./pgmig.toml when it exists)")
+        ->type_name("FILE");
+    std::vector<ConfigSetting> settings;
+    if (const auto named = config_flag(argc, argv)) {
+        if (!std::filesystem::is_regular_file(*named))
+            throw UsageError("--config " + migrations::escape_for_terminal(*named) +
+                             ": no such file");
+        settings = read_config_file(*named);
+    } else if (std::filesystem::is_regular_file("pgmig.toml")) {
+        settings = read_config_file("pgmig.toml");
+    }
+    const auto environment = read_environment(long_option_names(app), [](const std::string &name) {
+        const char *v = std::getenv(name.c_str());
+        return v ? std::optional<std::string>(v) : std::nullopt;
+    });
+    settings.insert(settings.end(), environment.begin(), environment.end());
+    apply_settings(app, settings);
 
     app.parse(argc, argv);
 

@@ -1,7 +1,8 @@
 # Installs the Debian packages the build and tests need (only the missing ones).
 # Sourced by run_tests.sh, demo.sh and bench/run.sh.
 PGMIG_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 libpq-dev libcli11-dev libzstd-dev
-  libssl-dev libxxhash-dev pkg-config python3 libcurl4-openssl-dev nlohmann-json3-dev libgtest-dev cmake g++ make"
+  libssl-dev libxxhash-dev pkg-config python3 libcurl4-openssl-dev nlohmann-json3-dev libgtest-dev cmake g++ make
+  libtomlplusplus-dev"
 
 install_dependencies() {
     local missing=()
