@@ -155,6 +155,34 @@ int run(CLI::App &app, int argc, char **argv) {
     return command();
 }
 
+// The migrate_grant() purpose a command needs, for a permission error's hint ("" when none
+// fits: init needs a superuser).
+std::string purpose_of(const CLI::App &app) {
+    for (const CLI::App *sub : app.get_subcommands()) {
+        const std::string name = sub->get_name();
+        if (name == "status" || name == "health" || name == "monitor") return "monitor";
+        if (name == "repair" || name == "snapshot" || name == "testdata" || name == "backup")
+            return name;
+        if (name == "validate") return "validation";
+        if (name == "init" || name == "new") return "";
+        return "deploy";
+    }
+    return "";
+}
+
+// A permission error says which grants would have allowed the command.
+std::string with_grant_hint(const db::DbError &e, const CLI::App &app) {
+    std::string out = e.describe();
+    const std::string purpose = purpose_of(app);
+    if (e.sqlstate() != "42501" || purpose.empty()) return out;
+    std::string command;
+    for (const CLI::App *sub : app.get_subcommands()) command = sub->get_name();
+    return out + "\n  pgmig " + command + " needs the '" + purpose +
+           "' grants: a superuser (or the extension's owner) runs SELECT migrate_grant('<this "
+           "role>', '" +
+           purpose + "') (docs/security.md#grants-in-one-call-migrate_grant)";
+}
+
 }  // namespace
 }  // namespace pgmig
 
@@ -182,7 +210,7 @@ int main(int argc, char **argv) {
         pgmig::print_error(e.what(), ExitCode::kUsageError);
         return static_cast<int>(ExitCode::kUsageError);
     } catch (const pgmig::db::DbError &e) {
-        pgmig::print_error(e.describe(), failed());
+        pgmig::print_error(pgmig::with_grant_hint(e, app), failed());
         return static_cast<int>(failed());
     } catch (const pgmig::RefusedBySafetyCheck &e) {
         pgmig::print_error(e.what(), ExitCode::kRefusedBySafetyCheck);

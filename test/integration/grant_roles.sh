@@ -68,6 +68,9 @@ for cmd in "status" "monitor --once" "health"; do
     [ "$rc" = 0 ] || last_output | tail -5
 done
 check_eq "the monitor role cannot deploy" 1 "$(code as pgm_g_monitor "$pgmig" down --steps 1)"
+check_contains "... and its permission error names the grants that would let it" \
+    "pgmig down needs the 'deploy' grants: a superuser (or the extension's owner) runs SELECT migrate_grant('<this role>', 'deploy')" \
+    "$(as pgm_g_monitor "$pgmig" down --steps 1 2>&1 || true)"
 check_contains "and the error says it lacks a privilege" "permission denied" "$(last_output)"
 
 echo "== snapshot, backfill, testdata, validation"
