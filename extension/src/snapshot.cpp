@@ -482,6 +482,70 @@ int64_t restore_snapshot(long id) {
                 "You do not have the rights of the table's owner to turn them off: they run as "
                 "for your own writes, with search_path pg_catalog, pg_temp.");
     }
+    // What the table runs on the restore's DELETE and INSERT that its owner wrote: functions
+    // and operators of its CHECK constraints, indexes, column expressions, column domains'
+    // constraints, and the triggers that fire. Run by anyone but the owner, that is the
+    // owner's code with the caller's rights (a superuser's, under migrate_rollback(): found
+    // by review, a CHECK function made its owner superuser). Functions of the session's
+    // login role (session_user) and of superusers are trusted, so are built-in ones.
+    auto foreign_code = pg::query(
+        "WITH RECURSIVE types(t) AS ("
+        "   SELECT a.atttypid FROM pg_catalog.pg_attribute a "
+        "    WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "   UNION SELECT ty.typbasetype FROM pg_catalog.pg_type ty JOIN types ON ty.oid = types.t "
+        "    WHERE ty.typtype = 'd'), "
+        " objs(classid, objid, what) AS ("
+        "   SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, c.oid, "
+        "          pg_catalog.format('constraint %I', c.conname) "
+        "     FROM pg_catalog.pg_constraint c WHERE c.conrelid = $1::oid "
+        "   UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid, "
+        "          pg_catalog.format('index %s', i.indexrelid::pg_catalog.regclass) "
+        "     FROM pg_catalog.pg_index i WHERE i.indrelid = $1::oid "
+        "   UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass, d.oid, "
+        "          pg_catalog.format('the expression of column %s', d.adnum) "
+        "     FROM pg_catalog.pg_attrdef d WHERE d.adrelid = $1::oid "
+        "   UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, c.oid, "
+        "          pg_catalog.format('constraint %I of domain %s', c.conname, "
+        "c.contypid::pg_catalog.regtype) "
+        "     FROM pg_catalog.pg_constraint c JOIN types ON c.contypid = types.t "
+        "   UNION ALL SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass, t.oid, "
+        "          pg_catalog.format('trigger %I', t.tgname) "
+        "     FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::oid AND NOT t.tgisinternal "
+        "      AND NOT $2::bool AND (t.tgenabled = 'A' OR t.tgenabled = CASE "
+        "pg_catalog.current_setting('session_replication_role') WHEN 'replica' THEN 'R' ELSE 'O' "
+        "END)), "
+        " code(what, owner, name) AS ("
+        "   SELECT o.what, p.proowner, p.oid::pg_catalog.regprocedure::pg_catalog.text "
+        "     FROM objs o JOIN pg_catalog.pg_depend d ON d.classid = o.classid AND d.objid = "
+        "o.objid "
+        "     JOIN pg_catalog.pg_proc p ON d.refclassid = "
+        "'pg_catalog.pg_proc'::pg_catalog.regclass "
+        "      AND p.oid = d.refobjid "
+        "   UNION ALL SELECT o.what, op.oprowner, op.oid::pg_catalog.regoperator::pg_catalog.text "
+        "     FROM objs o JOIN pg_catalog.pg_depend d ON d.classid = o.classid AND d.objid = "
+        "o.objid "
+        "     JOIN pg_catalog.pg_operator op ON d.refclassid = "
+        "'pg_catalog.pg_operator'::pg_catalog.regclass AND op.oid = d.refobjid) "
+        "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%s (%s, of %s)', c.what, c.name, "
+        "pg_catalog.pg_get_userbyid(c.owner)), ', '), "
+        "       pg_catalog.pg_get_userbyid((SELECT relowner FROM pg_catalog.pg_class WHERE oid = "
+        "$1::oid)) "
+        "  FROM code c JOIN pg_catalog.pg_roles r ON r.oid = c.owner "
+        // The session's login role (not current_user: code run in a session can SET ROLE to
+        // whatever its session user may) and superusers own trusted code.
+        " WHERE NOT r.rolsuper AND r.rolname OPERATOR(pg_catalog.<>) session_user",
+        {std::to_string(rel), std::string(skip_triggers ? "true" : "false")});
+    if (foreign_code.rows.at(0).at(0))
+        throw pg::UserError("42501",
+                            "cannot restore snapshot " + s.id + " into " + display +
+                                ": code of another role " + "would run with your rights",
+                            "A restore inserts every row, which runs " +
+                                *foreign_code.rows.at(0).at(0) +
+                                "; written by roles other than the one this session logged in as "
+                                "(and not superusers), it would run with this session's rights.",
+                            "Restore it in a session logged in as the table's owner (" +
+                                foreign_code.rows.at(0).at(1).value_or("?") +
+                                "), not with SET ROLE, or take that code off the table first.");
     for (const auto &t : triggers.rows) pg::query(t.at(0).value().c_str());
 
     // One statement: the DELETE runs first and the INSERT (an unreferenced data-modifying

@@ -249,6 +249,50 @@ check_eq "nothing was restored: both tables as the migration left them" "clobber
     "$(q -c "SELECT (SELECT v FROM two_a) || ' ' || (SELECT v FROM two_b) || ' ' || (SELECT state FROM pg_migrate.migration WHERE version = '50')")"
 q -c "SELECT migrate_forget('50', 'test cleanup')" >/dev/null 2>&1 || q -c "DELETE FROM pg_migrate.migration WHERE version = '50'" >/dev/null 2>&1
 
+echo "== a rollback's restore never runs another role's CHECK code as the superuser"
+# Found by the second review: a table owner's CHECK function ran, as the superuser restoring
+# its table (migrate_rollback of a declared snapshot), and made the owner superuser.
+q >/dev/null <<'SQL'
+SET client_min_messages = error;
+DROP ROLE IF EXISTS pgm_snap_owner; CREATE ROLE pgm_snap_owner LOGIN;
+CREATE SCHEMA owned AUTHORIZATION pgm_snap_owner;
+SET ROLE pgm_snap_owner;
+CREATE TABLE owned.t (id int PRIMARY KEY, v text); INSERT INTO owned.t VALUES (1, 'a'), (2, 'b');
+CREATE TABLE owned.ran (who name); GRANT INSERT ON owned.ran TO PUBLIC;
+CREATE FUNCTION owned.chk(int) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO owned.ran VALUES (current_user);
+  IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    EXECUTE 'ALTER ROLE pgm_snap_owner SUPERUSER';
+  END IF;
+  RETURN true;
+END $$;
+RESET ROLE;
+SELECT migrate_register('60', 'touch owned', E'-- pgmig:snapshot owned.t\nUPDATE owned.t SET v = upper(v);');
+SELECT count(*) FROM migrate_execute();
+SET ROLE pgm_snap_owner;
+ALTER TABLE owned.t ADD CONSTRAINT c CHECK (owned.chk(id));
+TRUNCATE owned.ran;
+RESET ROLE;
+SQL
+check_contains "the rollback fails the migration's restore, saying why" \
+    "failed|9.613" "$(q -c "SELECT status || '|9.613' FROM migrate_rollback(NULL)" 2>&1 | head -1)"
+check_contains "... naming the code and its owner in the log" "constraint c (owned.chk(integer), of pgm_snap_owner)" \
+    "$(q -c "SELECT message || ' ' || detail FROM pg_migrate.execution_log WHERE version = '60' AND operation = 'rollback' ORDER BY id DESC LIMIT 1")"
+check_eq "the CHECK function never ran, the owner is not a superuser, nothing changed" "0 false A applied" \
+    "$(q -c "SELECT (SELECT count(*) FROM owned.ran) || ' ' || (SELECT rolsuper FROM pg_roles WHERE rolname = 'pgm_snap_owner') || ' ' || (SELECT v FROM owned.t WHERE id = 1) || ' ' || (SELECT state FROM pg_migrate.migration WHERE version = '60')")"
+sid60=$(q -c "SELECT id FROM pg_migrate.snapshot WHERE label = 'before migration 60'")
+q -c "GRANT USAGE ON SCHEMA pg_migrate_snapshots, pg_migrate TO pgm_snap_owner; GRANT SELECT, INSERT, UPDATE ON pg_migrate.snapshot TO pgm_snap_owner; GRANT EXECUTE ON FUNCTION snapshot_restore(bigint) TO pgm_snap_owner; GRANT SELECT ON pg_migrate_snapshots.$(q -c "SELECT snapshot_table FROM pg_migrate.snapshot WHERE id = $sid60") TO pgm_snap_owner" >/dev/null
+check_contains "a superuser session SET ROLE to the owner is refused too (the code could SET ROLE back)" \
+    "code of another role would run with your rights" \
+    "$(psql -X -qtA -d "$db" -c "SET ROLE pgm_snap_owner" -c "SELECT snapshot_restore($sid60)" 2>&1)"
+check_eq "a session logged in as the owner may restore it (its code runs as itself)" "2" \
+    "$(PGUSER=pgm_snap_owner psql -X -qtA -d "$db" -c "SELECT snapshot_restore($sid60)" 2>&1 | tail -1)"
+check_eq "... and it ran as the owner, who is still not a superuser" "pgm_snap_owner false a" \
+    "$(q -c "SELECT (SELECT string_agg(DISTINCT who::text, ',') FROM owned.ran) || ' ' || (SELECT rolsuper FROM pg_roles WHERE rolname = 'pgm_snap_owner') || ' ' || (SELECT v FROM owned.t WHERE id = 1)")"
+q -c "DELETE FROM pg_migrate.migration WHERE version = '60'" >/dev/null 2>&1
+q -c "SET client_min_messages = error; DROP SCHEMA owned CASCADE; REVOKE ALL ON SCHEMA pg_migrate_snapshots, pg_migrate FROM pgm_snap_owner; REVOKE ALL ON pg_migrate.snapshot FROM pgm_snap_owner; REVOKE ALL ON FUNCTION snapshot_restore(bigint) FROM pgm_snap_owner" >/dev/null 2>&1
+
 echo "== inheritance and partitions"
 q >/dev/null <<'SQL'
 CREATE TABLE parent (id int, v text);
@@ -286,4 +330,5 @@ check_eq "and SERIALIZABLE" \
 dropdb "$db"
 q() { psql -X -qtA -d postgres "$@"; }
 q -c "DROP ROLE IF EXISTS pgm_snap_user" >/dev/null 2>&1
+q -c "DROP ROLE IF EXISTS pgm_snap_owner" >/dev/null 2>&1
 finish_checks
