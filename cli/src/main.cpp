@@ -68,7 +68,7 @@ bool wants_json(int argc, char **argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "--") break;
-        if (a == "--json") return true;
+        if (a == "--json" || a == "--json=true" || a == "--json=1") return true;
     }
     return false;
 }
@@ -150,6 +150,7 @@ int run(CLI::App &app, int argc, char **argv) {
     apply_settings(app, settings);
 
     app.parse(argc, argv);
+    if (global.json) json_errors = true;  // also when pgmig.toml or PGMIG_JSON set it
 
     if (!command) throw UsageError("no command given; run pgmig --help to see the commands");
     return command();

@@ -14,6 +14,12 @@ namespace pgmig {
 
 namespace {
 
+// Options that say how far a command goes or that skip a safety check.
+const std::set<std::string> kTypedOnly = {"to",           "steps",           "all",
+                                          "batch",        "accept-checksum", "allow-out-of-order",
+                                          "no-preflight", "skip-preflight",  "skip-validate",
+                                          "reason",       "forget"};
+
 std::string where(const std::filesystem::path &path, const toml::source_region &region) {
     return path.string() + ":" + std::to_string(region.begin.line);
 }
@@ -148,6 +154,16 @@ void apply_settings(CLI::App &app, const std::vector<ConfigSetting> &settings) {
                 " has no option --" + s.option);
         }
         for (CLI::Option *o : targets) {
+            // Options that choose how much a command does, or that turn a safety check off,
+            // are never defaults: a forgotten PGMIG_TO would make a bare `pgmig down`
+            // revert everything, and a default would slip past the options it excludes
+            // (CLI11 checks excludes only among flags typed). They must be typed each time.
+            if (kTypedOnly.count(s.option) || !o->get_excludes().empty() ||
+                !o->get_needs().empty()) {
+                if (s.source.rfind("PGMIG_", 0) == 0) continue;  // a variable: skip quietly
+                throw UsageError(s.source + ": --" + s.option +
+                                 " cannot be set in a file; give it on the command line");
+            }
             try {
                 const std::string shown = o->get_default_str();
                 o->run_callback_for_default();
@@ -160,7 +176,8 @@ void apply_settings(CLI::App &app, const std::vector<ConfigSetting> &settings) {
                 std::string type = o->get_type_name();
                 if (type.find(':') != std::string::npos) type = type.substr(type.find(':') + 1);
                 throw UsageError(s.source + ": not a valid value for --" + s.option + " (" +
-                                 (type.empty() ? "see its --help" : type) + " expected)");
+                                 (type.empty() ? "see its --help for what is" : type) +
+                                 " expected)");
             }
         }
     }

@@ -25,7 +25,9 @@ std::string type_of(const CLI::App &app, const std::string &name) {
     return "";
 }
 
-std::string kind_of_value(const std::string &type) {
+std::string kind_of_value(std::string type) {
+    // CLI11 adds the validator after a colon: "INT:POSITIVE".
+    if (type.find(':') != std::string::npos) type = type.substr(0, type.find(':'));
     if (type == "INT" || type == "UINT" || type == "SECONDS" || type == "N" || type == "ID")
         return "a whole number";
     if (type == "FLOAT") return "a number";
@@ -96,6 +98,13 @@ std::string usage_message(const CLI::ParseError &error, const CLI::App &app) {
     if (dynamic_cast<const CLI::ValidationError *>(&error)) {
         static const std::regex kRange(R"(^(\S+): Value (.*) not in range (\S+) to (\S+)$)");
         static const std::regex kMember(R"(^(\S+): (.*) not in \{(.*)\}$)");
+        if (std::regex_match(what, m, kRange) && plain_number(m[2].str()).empty() &&
+            !std::regex_match(m[2].str(), std::regex(R"(^-?[0-9.eE+]+$)"))) {
+            // The range check ran before the conversion: the value is not a number at all.
+            const std::string kind = kind_of_value(type_of(app, m[1].str()));
+            return m[1].str() + " must be " + (kind.empty() ? "a number" : kind) + ", got " +
+                   quoted(m[2].str());
+        }
         if (std::regex_match(what, m, kRange)) {
             const std::string low = plain_number(m[3].str()), high = plain_number(m[4].str());
             // PositiveNumber's lower bound, the smallest double, prints as 0.000000 (and its

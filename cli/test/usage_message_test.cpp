@@ -44,6 +44,8 @@ TEST(UsageMessage, RangesInPlainNumbers) {
     EXPECT_EQ(message_for({"up", "--rows", "-1"}), "--rows must be greater than 0, got -1");
     EXPECT_EQ(message_for({"up", "--lock-wait", "0"}),
               "--lock-wait must be between 1 and 86400, got 0");
+    // The range check runs before the conversion: a word is "not a number", not out of range.
+    EXPECT_EQ(message_for({"up", "--rows", "abc"}), "--rows must be a whole number, got \"abc\"");
 }
 
 TEST(UsageMessage, OneOf) {

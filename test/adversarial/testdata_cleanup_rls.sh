@@ -111,6 +111,14 @@ check_eq "... and is still not a superuser" f "$(q "SELECT rolsuper FROM pg_role
 q "CREATE TABLE public.plain (id integer PRIMARY KEY, v text)" >/dev/null
 "$pgmig" --db "dbname=$db" testdata generate --table public.plain --rows 2 >/dev/null 2>&1
 check_eq "the administrator generated two rows" 2 "$(q "SELECT count(*) FROM public.plain")"
+admin_batch=$(q "SELECT max(id) FROM pg_migrate.testdata_batch")
+out=$("$pgmig" --db "dbname=$db user=$role" testdata cleanup --batch "$admin_batch" 2>&1)
+check_eq "the role naming the administrator's batch is refused (exit 2)" 2 "$?"
+check_contains "... naming who recorded it (row-level security does not hide it from the check)" \
+    "test data batch $admin_batch was recorded by role postgres" "$out"
+out=$("$pgmig" --db "dbname=$db user=$role" testdata cleanup --all 2>&1)
+check_contains "the role's --all lists the administrator's batch as left alone" "left alone: recorded by postgres" "$out"
+check_eq "and its rows are still there" 2 "$(q "SELECT count(*) FROM public.plain")"
 check_eq "and its cleanup deletes them" "0 0" \
     "$("$pgmig" --db "dbname=$db" testdata cleanup --all >/dev/null 2>&1; q "SELECT count(*) FROM public.plain") $(q "SELECT count(*) FROM pg_migrate.testdata_batch")"
 finish_checks

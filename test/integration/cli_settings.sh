@@ -62,6 +62,28 @@ holder=
 psql -X -qtA -d "$with" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
 rm pgmig.toml
 
+echo "== what a command covers is typed every time"
+mkdir m3
+for v in 1 2 3; do
+    printf 'CREATE TABLE t%s (i int);\n' "$v" >m3/${v}_t$v.up.sql
+    printf 'DROP TABLE t%s;\n' "$v" >m3/${v}_t$v.down.sql
+done
+"$pgmig" --db "dbname=$with" --dir m3 up >/dev/null 2>&1
+check_eq "PGMIG_TO does not widen down --steps 1 (found by review: it reverted all three)" "3" \
+    "$(PGMIG_TO=0 "$pgmig" --db "dbname=$with" --dir m3 down --steps 1 --dry-run --json | python3 -c 'import json,sys; print(",".join(r["version"] for r in json.load(sys.stdin)))')"
+check_eq "nor makes a bare down revert everything: still a usage error (2)" 2 \
+    "$(PGMIG_TO=0 code "$pgmig" --db "dbname=$with" --dir m3 down)"
+printf '[down]\nto = "0"\n' >down.toml
+check_contains "a file that sets it is refused" "down.toml:2: --to cannot be set in a file; give it on the command line" \
+    "$("$pgmig" --config down.toml --db "dbname=$with" --dir m3 down --steps 1 2>&1 || true)"
+printf '[up]\nallow-out-of-order = true\n' >safety.toml
+check_contains "so is a setting that turns a safety check off" "--allow-out-of-order cannot be set in a file" \
+    "$("$pgmig" --config safety.toml --db "dbname=$with" --dir m3 up 2>&1 || true)"
+check_eq "all three are still applied" 3 "$(psql -X -qtA -d "$with" -c "SELECT count(*) FROM pg_migrate.migration WHERE state = 'applied' AND version IN ('1','2','3')")"
+printf 'json = true\n' >json.toml
+check_contains "json = true in the file makes errors JSON too" '"exit_code":1' \
+    "$("$pgmig" --config json.toml --db "host=/nonexistent" status 2>&1 || true)"
+
 echo "== bad settings"
 printf 'dir = [1\n' >broken.toml
 check_eq "a file that is not TOML is a usage error (2)" 2 "$(code "$pgmig" --config broken.toml status)"

@@ -324,7 +324,9 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
         "       pg_catalog.has_table_privilege(b.created_by, b.table_oid, 'DELETE'), "
         "       b.created_by = session_user AND current_user = session_user "
         "FROM pg_migrate.testdata_batch b "
-        "WHERE $1::bigint IS NULL OR b.id = $1::bigint ORDER BY b.id DESC FOR UPDATE",
+        // No FOR UPDATE here: row-level security would hide other roles' batches from it,
+        // and they must be seen to be named. A batch of this role is locked below.
+        "WHERE $1::bigint IS NULL OR b.id = $1::bigint ORDER BY b.id DESC",
         {batch_id ? db::Value(std::to_string(*batch_id)) : std::nullopt});
     if (batch_id && batches.rows.empty())
         throw UsageError("there is no test data batch " + std::to_string(*batch_id) +
@@ -349,6 +351,10 @@ std::vector<CleanupResult> cleanup(db::Connection &conn, std::optional<int64_t> 
             out.push_back(r);
             continue;
         }
+        if (conn.query("SELECT 1 FROM pg_migrate.testdata_batch WHERE id = $1::bigint FOR UPDATE",
+                       {*b[0]})
+                .rows.empty())
+            continue;  // cleaned up by another session meanwhile
         if (b[3] && b[8].value_or("f") != "t")
             throw UsageError("test data batch " + *b[0] + " was recorded by role " +
                              b[7].value_or("?") + ", who may not delete from " + *b[3] +
