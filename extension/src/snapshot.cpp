@@ -131,6 +131,13 @@ long id_arg(FunctionCallInfo fcinfo) {
     return static_cast<long>(PG_GETARG_INT64(0));
 }
 
+// The user triggers of pg_trigger t that fire now: enabled ALWAYS, or for this session's
+// replication role.
+constexpr const char *kFiresNow =
+    "NOT t.tgisinternal AND (t.tgenabled OPERATOR(pg_catalog.=) 'A' OR t.tgenabled "
+    "OPERATOR(pg_catalog.=) CASE pg_catalog.current_setting('session_replication_role') "
+    "WHEN 'replica' THEN 'R' ELSE 'O' END)";
+
 constexpr const char *kColumnsJson =
     "SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', a.attname, "
     "         'type', pg_catalog.format_type(a.atttypid, a.atttypmod), 'type_oid', a.atttypid) "
@@ -452,11 +459,11 @@ int64_t restore_snapshot(long id) {
         {std::to_string(rel)});
     if (!skip_triggers) {
         const auto firing = pg::query(
-            "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t.tgname), ', ' ORDER BY "
-            "t.tgname) FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::oid AND NOT "
-            "t.tgisinternal AND (t.tgenabled OPERATOR(pg_catalog.=) 'A' OR t.tgenabled "
-            "OPERATOR(pg_catalog.=) CASE pg_catalog.current_setting('session_replication_role') "
-            "WHEN 'replica' THEN 'R' ELSE 'O' END)",
+            (std::string("SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t.tgname), ', ' "
+                         "ORDER BY t.tgname) FROM pg_catalog.pg_trigger t WHERE t.tgrelid = "
+                         "$1::oid AND ") +
+             kFiresNow)
+                .c_str(),
             {std::to_string(rel)});
         // Those triggers would run as the caller: rows of one role, code of the table's
         // owner, rights of a third (a superuser's, under migrate_rollback). Only the
@@ -488,7 +495,7 @@ int64_t restore_snapshot(long id) {
     // owner's code with the caller's rights (a superuser's, under migrate_rollback(): found
     // by review, a CHECK function made its owner superuser). Functions of the session's
     // login role (session_user) and of superusers are trusted, so are built-in ones.
-    auto foreign_code = pg::query(
+    const std::string foreign_sql =
         "WITH RECURSIVE types(t) AS ("
         "   SELECT a.atttypid FROM pg_catalog.pg_attribute a "
         "    WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
@@ -510,10 +517,9 @@ int64_t restore_snapshot(long id) {
         "     FROM pg_catalog.pg_constraint c JOIN types ON c.contypid = types.t "
         "   UNION ALL SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass, t.oid, "
         "          pg_catalog.format('trigger %I', t.tgname) "
-        "     FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::oid AND NOT t.tgisinternal "
-        "      AND NOT $2::bool AND (t.tgenabled = 'A' OR t.tgenabled = CASE "
-        "pg_catalog.current_setting('session_replication_role') WHEN 'replica' THEN 'R' ELSE 'O' "
-        "END)), "
+        "     FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::oid AND NOT $2::bool AND " +
+        std::string(kFiresNow) +
+        "), "
         " code(what, owner, name) AS ("
         "   SELECT o.what, p.proowner, p.oid::pg_catalog.regprocedure::pg_catalog.text "
         "     FROM objs o JOIN pg_catalog.pg_depend d ON d.classid = o.classid AND d.objid = "
@@ -533,8 +539,9 @@ int64_t restore_snapshot(long id) {
         "  FROM code c JOIN pg_catalog.pg_roles r ON r.oid = c.owner "
         // The session's login role (not current_user: code run in a session can SET ROLE to
         // whatever its session user may) and superusers own trusted code.
-        " WHERE NOT r.rolsuper AND r.rolname OPERATOR(pg_catalog.<>) session_user",
-        {std::to_string(rel), std::string(skip_triggers ? "true" : "false")});
+        " WHERE NOT r.rolsuper AND r.rolname OPERATOR(pg_catalog.<>) session_user";
+    auto foreign_code = pg::query(
+        foreign_sql.c_str(), {std::to_string(rel), std::string(skip_triggers ? "true" : "false")});
     if (foreign_code.rows.at(0).at(0))
         throw pg::UserError("42501",
                             "cannot restore snapshot " + s.id + " into " + display +

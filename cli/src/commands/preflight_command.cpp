@@ -16,11 +16,7 @@ int run_preflight(const std::string &to, const GlobalOptions &global) {
     std::optional<migrations::MigrationFolder> folder;
     if (std::filesystem::is_directory(global.dir)) {
         folder = migrations::read_folder(global.dir, global.format);
-        if (!folder->problems.empty()) {
-            std::string list;
-            for (const auto &p : folder->problems) list += "\n  " + p.file + ": " + p.problem;
-            throw std::runtime_error("the migrations folder has files pgmig cannot use:" + list);
-        }
+        migrations::require_no_problems(*folder);
     }
     db::Connection conn(global.connection.db);
     migrations::require_extension(conn);

@@ -205,11 +205,7 @@ int run_up(const UpOptions &given, const GlobalOptions &global) {
     if (!opts.to.empty())
         if (auto problem = pgm::version_problem(opts.to))
             throw UsageError("invalid --to: " + *problem);
-    if (!folder.problems.empty()) {
-        std::string list;
-        for (const auto &p : folder.problems) list += "\n  " + p.file + ": " + p.problem;
-        throw std::runtime_error("the migrations folder has files pgmig cannot use:" + list);
-    }
+    migrations::require_no_problems(folder);
     db::Connection conn(global.connection.db);
     if (!migrations::installed_extension_version(conn)) {
         if (opts.dry_run) {

@@ -357,4 +357,11 @@ MigrationFolder read_folder(const std::filesystem::path &dir, const std::string 
     return folder;
 }
 
+void require_no_problems(const MigrationFolder &folder) {
+    if (folder.problems.empty()) return;
+    std::string list;
+    for (const auto &p : folder.problems) list += "\n  " + p.file + ": " + p.problem;
+    throw std::runtime_error("the migrations folder has files pgmig cannot use:" + list);
+}
+
 }  // namespace pgmig::migrations

@@ -74,6 +74,9 @@ std::optional<ParsedName> parse_file_name(const std::string &file_name, std::str
 // read_file() refuses are reported as problems. An unknown `format` or a folder whose layout
 // cannot be told throws std::runtime_error.
 MigrationFolder read_folder(const std::filesystem::path &dir, const std::string &format = "");
+// Throws std::runtime_error listing the folder's problems, if it has any: what up and
+// preflight refuse before anything is registered.
+void require_no_problems(const MigrationFolder &folder);
 
 // Why these bytes cannot be sent to PostgreSQL as a script, naming the line (from 1) and the
 // byte offset (from 0) of the first bad byte: a NUL byte, or bytes that are not UTF-8.
